@@ -1,0 +1,490 @@
+//! The batch attestation certificate and key behind `packed` attestation.
+//!
+//! WebAuthn §8.2 "packed" with an `x5c` chain: the authenticator signs
+//! `authenticatorData | SHA-256(clientDataJSON)` with a batch key whose
+//! certificate meets §8.2.1 (version 3; subject C, O, OU = "Authenticator
+//! Attestation", CN; Basic Constraints CA=false; the `id-fido-gen-ce-aaguid`
+//! extension with the AAGUID). Microsoft refuses self attestation, so this is
+//! not optional.
+//!
+//! The certificates come from one of two places:
+//! - generated: a vault attestation CA signs a batch certificate; the CA's
+//!   private key is dropped right after, so nobody (not even the vault) can
+//!   mint further certificates under that CA. Relying parties trust the CA
+//!   PEM ([`Attestation::ca_pem`]).
+//! - configured: a certificate chain and key issued elsewhere (PEM), for
+//!   tenants that enforce attestation with their own trust anchors.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
+
+use base64::Engine as _;
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber, SigningKey as _,
+};
+
+use rcgen::string::PrintableString;
+
+use crate::aaguid::Aaguid;
+use crate::error::{Result, VaultError};
+use crate::sealing::fill_random;
+
+/// OID 1.3.6.1.4.1.45724.1.1.4, id-fido-gen-ce-aaguid.
+const AAGUID_EXTENSION_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 45724, 1, 1, 4];
+/// The same OID, DER encoded with its tag and length, for finding it in a
+/// configured certificate.
+const AAGUID_EXTENSION_OID_DER: &[u8] = &[
+    0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x04,
+];
+/// The subject OU that §8.2.1 requires, literally.
+const ATTESTATION_OU: &str = "Authenticator Attestation";
+
+/// File names used by [`Attestation::load_or_generate`].
+pub const CA_CERT_FILE: &str = "attestation-ca.pem";
+/// See [`CA_CERT_FILE`].
+pub const BATCH_CERT_FILE: &str = "attestation-batch.pem";
+/// See [`CA_CERT_FILE`]. Written with mode 0600.
+pub const BATCH_KEY_FILE: &str = "attestation-batch.key";
+
+/// Names written into generated certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationNames {
+    /// Subject C: ISO 3166 country of the vendor. Default `US`.
+    pub country: String,
+    /// Subject O: the vendor's legal name. Default `Passkey Vault`.
+    pub organization: String,
+}
+
+impl Default for AttestationNames {
+    fn default() -> Self {
+        AttestationNames {
+            country: "US".to_owned(),
+            organization: "Passkey Vault".to_owned(),
+        }
+    }
+}
+
+/// The batch key and its certificate chain. Cheap to share behind an `Arc`.
+pub struct Attestation {
+    aaguid: Aaguid,
+    batch_key: KeyPair,
+    /// DER certificates, batch certificate first (the `x5c` array).
+    x5c: Vec<Vec<u8>>,
+    batch_pem: String,
+    ca_pem: String,
+}
+
+impl fmt::Debug for Attestation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the key: rcgen's KeyPair holds the private key.
+        f.debug_struct("Attestation")
+            .field("aaguid", &self.aaguid)
+            .field("x5c_len", &self.x5c.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attestation {
+    /// A new attestation CA and batch certificate for `aaguid`, in memory,
+    /// with the default [`AttestationNames`].
+    ///
+    /// # Errors
+    /// [`VaultError::Signing`] or [`VaultError::Randomness`] if key
+    /// generation fails.
+    pub fn generate(aaguid: Aaguid) -> Result<Self> {
+        Self::generate_with(aaguid, &AttestationNames::default())
+    }
+
+    /// As [`generate`](Self::generate), with chosen subject names.
+    ///
+    /// # Errors
+    /// As `generate`, and [`VaultError::AttestationConfig`] if the country
+    /// is not a PrintableString.
+    pub fn generate_with(aaguid: Aaguid, names: &AttestationNames) -> Result<Self> {
+        let rc = |e: rcgen::Error| VaultError::Signing(e.to_string());
+        let country = PrintableString::try_from(names.country.as_str()).map_err(|_| {
+            VaultError::AttestationConfig {
+                detail: format!("country {:?} is not a PrintableString", names.country),
+            }
+        })?;
+
+        let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(rc)?;
+        let mut ca = CertificateParams::default();
+        ca.distinguished_name = DistinguishedName::new();
+        ca.distinguished_name.push(
+            DnType::CountryName,
+            DnValue::PrintableString(country.clone()),
+        );
+        ca.distinguished_name
+            .push(DnType::OrganizationName, names.organization.as_str());
+        ca.distinguished_name.push(
+            DnType::CommonName,
+            format!("{} Attestation CA", names.organization),
+        );
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        ca.serial_number = Some(random_serial()?);
+        // Fixed dates well in the past and far ahead: an attestation root
+        // outlives the credentials it vouches for (hardware roots do 30+ years).
+        ca.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        ca.not_after = rcgen::date_time_ymd(2055, 1, 1);
+        let ca_cert = ca.self_signed(&ca_key).map_err(rc)?;
+
+        let batch_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(rc)?;
+        let mut batch = CertificateParams::default();
+        batch.distinguished_name = DistinguishedName::new();
+        batch
+            .distinguished_name
+            .push(DnType::CountryName, DnValue::PrintableString(country));
+        batch
+            .distinguished_name
+            .push(DnType::OrganizationName, names.organization.as_str());
+        batch
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, ATTESTATION_OU);
+        batch.distinguished_name.push(
+            DnType::CommonName,
+            format!("{} Batch Attestation {aaguid}", names.organization),
+        );
+        batch.is_ca = IsCa::ExplicitNoCa;
+        batch.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        batch.use_authority_key_identifier_extension = true;
+        batch.serial_number = Some(random_serial()?);
+        batch.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        batch.not_after = rcgen::date_time_ymd(2055, 1, 1);
+        // §8.2.1: the AAGUID as an OCTET STRING, not critical.
+        let mut ext_value = vec![0x04, 0x10];
+        ext_value.extend_from_slice(aaguid.as_bytes());
+        batch
+            .custom_extensions
+            .push(CustomExtension::from_oid_content(
+                AAGUID_EXTENSION_OID,
+                ext_value,
+            ));
+        let issuer = Issuer::new(ca, ca_key);
+        let batch_cert = batch.signed_by(&batch_key, &issuer).map_err(rc)?;
+        // `issuer` (and with it the CA key) is dropped at the end of this
+        // function on purpose: see the module docs.
+
+        Ok(Attestation {
+            aaguid,
+            x5c: vec![batch_cert.der().to_vec()],
+            batch_pem: batch_cert.pem(),
+            ca_pem: ca_cert.pem(),
+            batch_key,
+        })
+    }
+
+    /// A configured batch certificate chain (batch certificate first, then
+    /// any intermediates), its PKCS#8 P-256 private key, and the CA
+    /// certificate(s) relying parties should trust, all PEM.
+    ///
+    /// The checks are sanity checks that catch a mixed-up configuration, not
+    /// a full X.509 validation: the key is P-256, the batch certificate
+    /// holds that public key and the subject OU "Authenticator Attestation",
+    /// and, when it has the id-fido-gen-ce-aaguid extension, that extension
+    /// holds `aaguid`.
+    ///
+    /// # Errors
+    /// [`VaultError::AttestationConfig`] naming the failed check.
+    pub fn from_pem(
+        aaguid: Aaguid,
+        batch_chain_pem: &str,
+        batch_key_pem: &str,
+        ca_pem: &str,
+    ) -> Result<Self> {
+        let bad = |detail: String| VaultError::AttestationConfig { detail };
+        let x5c = pem_certificates(batch_chain_pem)
+            .map_err(|e| bad(format!("batch certificate PEM: {e}")))?;
+        let leaf = x5c
+            .first()
+            .ok_or_else(|| bad("the batch certificate PEM holds no certificate".to_owned()))?;
+        let ca_certs =
+            pem_certificates(ca_pem).map_err(|e| bad(format!("CA certificate PEM: {e}")))?;
+        if ca_certs.is_empty() {
+            return Err(bad("the CA PEM holds no certificate".to_owned()));
+        }
+        // rcgen's error text never includes key bytes.
+        let batch_key =
+            KeyPair::from_pem(batch_key_pem).map_err(|e| bad(format!("batch private key: {e}")))?;
+        if batch_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+            return Err(bad(
+                "the batch private key must be ECDSA P-256 (packed attestation with alg -7)"
+                    .to_owned(),
+            ));
+        }
+        if !contains(leaf, batch_key.public_key_raw()) {
+            return Err(bad(
+                "the batch private key does not belong to the first certificate of the chain"
+                    .to_owned(),
+            ));
+        }
+        if !contains(leaf, ATTESTATION_OU.as_bytes()) {
+            return Err(bad(format!(
+                "the batch certificate's subject lacks OU \"{ATTESTATION_OU}\" (WebAuthn §8.2.1)"
+            )));
+        }
+        if let Some(found) = certificate_aaguid(leaf) {
+            if found != aaguid {
+                return Err(bad(format!(
+                    "the batch certificate is for AAGUID {found}, but the vault is configured with {aaguid}"
+                )));
+            }
+        }
+        Ok(Attestation {
+            aaguid,
+            batch_pem: pem_encode(leaf),
+            x5c,
+            ca_pem: ca_pem.trim().to_owned() + "\n",
+            batch_key,
+        })
+    }
+
+    /// Loads the attestation files from `dir`, generating and writing them
+    /// on first use: [`CA_CERT_FILE`], [`BATCH_CERT_FILE`] and
+    /// [`BATCH_KEY_FILE`] (mode 0600). A directory written for another
+    /// AAGUID is refused rather than silently replaced, since relying
+    /// parties may already trust its CA.
+    ///
+    /// # Errors
+    /// [`VaultError::Io`] for file system failures, otherwise as
+    /// [`from_pem`](Self::from_pem).
+    pub fn load_or_generate(dir: &Path, aaguid: Aaguid) -> Result<Self> {
+        let ca_path = dir.join(CA_CERT_FILE);
+        let batch_path = dir.join(BATCH_CERT_FILE);
+        let key_path = dir.join(BATCH_KEY_FILE);
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|e| VaultError::Io {
+                action: "cannot read attestation file",
+                path: p.to_owned(),
+                source: e,
+            })
+        };
+        if key_path.exists() {
+            let key_file = std::fs::File::open(&key_path).map_err(|e| VaultError::Io {
+                action: "cannot open attestation key",
+                path: key_path.clone(),
+                source: e,
+            })?;
+            crate::sealing::check_private_mode(&key_file, &key_path.display().to_string())
+                .map_err(|e| VaultError::AttestationConfig {
+                    detail: e.to_string(),
+                })?;
+            return Self::from_pem(
+                aaguid,
+                &read(&batch_path)?,
+                &read(&key_path)?,
+                &read(&ca_path)?,
+            );
+        }
+        let generated = Self::generate(aaguid)?;
+        std::fs::create_dir_all(dir).map_err(|e| VaultError::Io {
+            action: "cannot create attestation directory",
+            path: dir.to_owned(),
+            source: e,
+        })?;
+        // Certificates first, key last: the key's presence marks a complete set.
+        write_file(&ca_path, generated.ca_pem.as_bytes(), false)?;
+        write_file(&batch_path, generated.batch_pem.as_bytes(), false)?;
+        let key_pem = zeroize::Zeroizing::new(generated.batch_key.serialize_pem());
+        write_file(&key_path, key_pem.as_bytes(), true)?;
+        Ok(generated)
+    }
+
+    /// The AAGUID the batch certificate vouches for.
+    pub fn aaguid(&self) -> Aaguid {
+        self.aaguid
+    }
+
+    /// The certificate(s) a relying party must trust to accept this vault's
+    /// attestations, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The batch certificate, PEM.
+    pub fn batch_certificate_pem(&self) -> &str {
+        &self.batch_pem
+    }
+
+    /// The `x5c` array: DER certificates, batch certificate first.
+    pub(crate) fn x5c(&self) -> &[Vec<u8>] {
+        &self.x5c
+    }
+
+    /// ECDSA P-256 / SHA-256 signature, DER, over `data` with the batch key.
+    pub(crate) fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        self.batch_key
+            .sign(data)
+            .map_err(|e| VaultError::Signing(e.to_string()))
+    }
+}
+
+fn random_serial() -> Result<SerialNumber> {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes)?;
+    // Positive and without a leading zero byte, as RFC 5280 serials should be.
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
+    Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The AAGUID in a DER certificate's id-fido-gen-ce-aaguid extension, found
+/// by its encoding: OID, optional `critical` BOOLEAN, then the extnValue
+/// OCTET STRING (18 bytes) wrapping an OCTET STRING of 16 bytes.
+fn certificate_aaguid(der: &[u8]) -> Option<Aaguid> {
+    let at = der
+        .windows(AAGUID_EXTENSION_OID_DER.len())
+        .position(|w| w == AAGUID_EXTENSION_OID_DER)?;
+    let mut rest = der.get(at + AAGUID_EXTENSION_OID_DER.len()..)?;
+    if rest.starts_with(&[0x01, 0x01]) {
+        rest = rest.get(3..)?;
+    }
+    let value = rest.strip_prefix(&[0x04, 0x12, 0x04, 0x10])?;
+    let bytes: [u8; 16] = value.get(..16)?.try_into().ok()?;
+    Some(Aaguid::from_bytes(bytes))
+}
+
+/// The DER bodies of the `CERTIFICATE` blocks of a PEM text.
+fn pem_certificates(text: &str) -> std::result::Result<Vec<Vec<u8>>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let body_and_more = &rest[start + BEGIN.len()..];
+        let end = body_and_more
+            .find(END)
+            .ok_or_else(|| format!("certificate {} has no END line", out.len() + 1))?;
+        let body: String = body_and_more[..end]
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .map_err(|e| format!("certificate {} is not base64: {e}", out.len() + 1))?;
+        out.push(der);
+        rest = &body_and_more[end + END.len()..];
+    }
+    Ok(out)
+}
+
+fn pem_encode(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        // base64 output is ASCII, so each chunk is valid UTF-8.
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+fn write_file(path: &Path, content: &[u8], private: bool) -> Result<()> {
+    let io = |source| VaultError::Io {
+        action: "cannot write attestation file",
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(content)
+        .and_then(|()| file.sync_all())
+        .map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_batch_certificate_carries_the_aaguid() {
+        let aaguid = Aaguid::from_bytes([7; 16]);
+        let att = Attestation::generate(aaguid).expect("generate");
+        assert_eq!(certificate_aaguid(&att.x5c[0]), Some(aaguid));
+        assert!(contains(&att.x5c[0], ATTESTATION_OU.as_bytes()));
+        assert!(att.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+        // The PEM we write is the DER we send.
+        assert_eq!(
+            pem_certificates(att.batch_certificate_pem()).expect("pem"),
+            att.x5c
+        );
+    }
+
+    #[test]
+    fn configured_certificates_are_checked() {
+        let a = Attestation::generate(Aaguid::DEFAULT).expect("generate");
+        let b = Attestation::generate(Aaguid::DEFAULT).expect("generate");
+        let a_key = a.batch_key.serialize_pem();
+        let b_key = b.batch_key.serialize_pem();
+
+        // The right pieces load.
+        Attestation::from_pem(Aaguid::DEFAULT, &a.batch_pem, &a_key, &a.ca_pem).expect("loads");
+
+        let cases: [(&str, Aaguid, &str, &str, &str, &str); 5] = [
+            (
+                "key of another certificate",
+                Aaguid::DEFAULT,
+                &a.batch_pem,
+                &b_key,
+                &a.ca_pem,
+                "does not belong",
+            ),
+            (
+                "AAGUID differs from configuration",
+                Aaguid::from_bytes([1; 16]),
+                &a.batch_pem,
+                &a_key,
+                &a.ca_pem,
+                "is for AAGUID",
+            ),
+            (
+                "CA certificate as batch certificate",
+                Aaguid::DEFAULT,
+                &a.ca_pem,
+                &a_key,
+                &a.ca_pem,
+                "does not belong",
+            ),
+            (
+                "no certificate at all",
+                Aaguid::DEFAULT,
+                "",
+                &a_key,
+                &a.ca_pem,
+                "holds no certificate",
+            ),
+            (
+                "key is not PEM",
+                Aaguid::DEFAULT,
+                &a.batch_pem,
+                "garbage",
+                &a.ca_pem,
+                "batch private key",
+            ),
+        ];
+        for (name, aaguid, chain, key, ca, expected) in cases {
+            match Attestation::from_pem(aaguid, chain, key, ca) {
+                Err(VaultError::AttestationConfig { detail }) => {
+                    assert!(detail.contains(expected), "{name}: {detail}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+}
