@@ -1,0 +1,131 @@
+//! The router: one axum app that dispatches on the `Host` header to the
+//! per-hostname routers, plus the static files every host serves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower::ServiceExt;
+
+use crate::error::AppError;
+use crate::state::SimState;
+use crate::tls::HOSTS;
+
+/// Largest request body any endpoint accepts. Real attestation objects are a
+/// few KiB; anything near this limit is abuse and gets 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+struct Hosts {
+    login_msol: Router,
+    login_ms: Router,
+    mysignins: Router,
+    aad: Router,
+    graph: Router,
+    statics: Router,
+}
+
+/// Builds the whole application. Tests may drive it with `oneshot` (set a `Host` header).
+pub fn app(state: Arc<SimState>) -> Router {
+    let hosts = Arc::new(Hosts {
+        login_msol: crate::login::router().with_state(state.clone()),
+        login_ms: crate::login::fido_router().with_state(state.clone()),
+        mysignins: crate::mysignins::router().with_state(state.clone()),
+        aad: crate::mysignins::aad_router().with_state(state.clone()),
+        graph: Router::new(),
+        statics: Router::new().route("/static/{file}", get(static_file)),
+    });
+    Router::new()
+        .fallback(dispatch)
+        .with_state(hosts)
+        .layer(middleware::from_fn_with_state(state.clone(), latency))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The hostname the request was sent to, lowercased, without the port.
+pub fn request_host(req: &Request) -> Option<String> {
+    let raw = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().host().map(str::to_string))?;
+    let host = match raw.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h.to_string(),
+        _ => raw,
+    };
+    Some(host.to_ascii_lowercase())
+}
+
+async fn dispatch(State(hosts): State<Arc<Hosts>>, req: Request) -> Response {
+    let Some(host) = request_host(&req) else {
+        return AppError::bad("the request has no Host header").into_response();
+    };
+    let path = req.uri().path();
+    let router = if path.starts_with("/static/") && HOSTS.contains(&host.as_str()) {
+        &hosts.statics
+    } else {
+        match host.as_str() {
+            "login.microsoftonline.com" => &hosts.login_msol,
+            "login.microsoft.com" => &hosts.login_ms,
+            "mysignins.microsoft.com" | "api.mysignins.microsoft.com" => &hosts.mysignins,
+            "account.activedirectory.windowsazure.com" => &hosts.aad,
+            "graph.microsoft.com" => &hosts.graph,
+            other => {
+                return AppError::Misdirected(format!(
+                    "entra-sim does not serve the host {other:?}; it serves {}",
+                    HOSTS.join(", ")
+                ))
+                .into_response();
+            }
+        }
+    };
+    match router.clone().oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    }
+}
+
+/// Adds the configured latency (global `--latency-ms`) before answering.
+async fn latency(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    let ms = state.cfg.latency_ms;
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    next.run(req).await
+}
+
+/// The pages' scripts and styles, compiled into the binary.
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    (
+        "sim.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/sim.css"),
+    ),
+    (
+        "login.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../static/login.js"),
+    ),
+];
+
+async fn static_file(Path(file): Path<String>) -> Response {
+    match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, mime, body)) => {
+            let mut resp = Response::new(Body::from(*body));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            );
+            resp
+        }
+        None => (StatusCode::NOT_FOUND, "no such static file").into_response(),
+    }
+}
