@@ -265,7 +265,8 @@ fn parse_wrapped<T: serde::de::DeserializeOwned>(json: &str, what: &'static str)
     if let Some(inner) = value.get_mut("publicKey").filter(|v| v.is_object()) {
         value = inner.take();
     }
-    serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+    // The path names the member at fault ("user.id: invalid type ...").
+    serde_path_to_error::deserialize(value).map_err(|e| bad(e.to_string()))
 }
 
 /// Decodes base64url with or without padding. Standard base64 (`+`, `/`) is

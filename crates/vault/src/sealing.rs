@@ -170,11 +170,26 @@ impl MasterKey {
         if let Ok(bytes) = <[u8; 32]>::try_from(content.as_slice()) {
             return Ok(Self::from_bytes(bytes));
         }
-        let text = std::str::from_utf8(&content).map_err(|_| VaultError::VaultKey {
-            source_name: source_name.clone(),
-            detail: "must hold 32 raw bytes or their base64".to_owned(),
-        })?;
-        Self::from_base64(text, &source_name)
+        // Only text that looks like base64 is decoded as such, so a truncated
+        // raw key is reported as that and not as "bad base64".
+        let text = std::str::from_utf8(&content)
+            .ok()
+            .map(str::trim)
+            .filter(|t| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+/-_=".contains(&b))
+            });
+        match text {
+            Some(text) => Self::from_base64(text, &source_name),
+            None => Err(VaultError::VaultKey {
+                source_name,
+                detail: format!(
+                    "must hold 32 raw bytes or their base64 (it has {} bytes)",
+                    content.len()
+                ),
+            }),
+        }
     }
 
     /// The public fingerprint of this key, 16 hex digits.
