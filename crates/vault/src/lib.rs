@@ -414,3 +414,40 @@ fn now_unix() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_can_be_shared_between_request_handlers() {
+        // The panel keeps one Vault in an Arc across axum handlers.
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Vault>();
+        assert_send_sync::<MemoryStore>();
+    }
+
+    #[test]
+    fn deleted_credentials_no_longer_sign() {
+        let vault = Vault::new(
+            Arc::new(MemoryStore::new()),
+            MasterKey::from_bytes([1; 32]),
+            Attestation::generate(Aaguid::DEFAULT).expect("attestation"),
+        );
+        let options = CreationOptions::microsoft(b"c".to_vec(), b"u".to_vec(), "u", "U");
+        let reg = vault
+            .make_credential("u", &options, MICROSOFT_ORIGIN)
+            .expect("registered");
+        assert_eq!(vault.credentials("u").expect("list").len(), 1);
+        assert!(
+            vault
+                .delete_credential("u", &reg.credential.credential_id)
+                .expect("delete")
+        );
+        let request = RequestOptions::new(MICROSOFT_RP_ID, b"c".to_vec(), vec![]);
+        assert!(matches!(
+            vault.get_assertion("u", &request, MICROSOFT_ORIGIN),
+            Err(VaultError::NoCredential { .. })
+        ));
+    }
+}

@@ -89,10 +89,15 @@ pub trait KeyStore: Send + Sync {
 /// A [`KeyStore`] in memory, lost when dropped.
 #[derive(Default)]
 pub struct MemoryStore {
-    // Keyed by (user id, credential id); insertion order kept per user by
-    // the creation time plus a sequence number.
-    records: Mutex<BTreeMap<(String, Vec<u8>), (u64, CredentialRecord)>>,
-    next_seq: Mutex<u64>,
+    inner: Mutex<Memory>,
+}
+
+/// Records keyed by (user id, credential id), each with an insertion
+/// sequence number so `list` can return them oldest first.
+#[derive(Default)]
+struct Memory {
+    next_seq: u64,
+    records: BTreeMap<(String, Vec<u8>), (u64, CredentialRecord)>,
 }
 
 impl MemoryStore {
@@ -107,9 +112,9 @@ impl MemoryStore {
     /// # Errors
     /// If no such record exists.
     pub fn replace(&self, record: CredentialRecord) -> Result<(), StoreError> {
-        let mut records = lock(&self.records)?;
+        let mut memory = self.lock()?;
         let key = (record.user_id.clone(), record.credential_id.clone());
-        match records.get_mut(&key) {
+        match memory.records.get_mut(&key) {
             Some(slot) => {
                 slot.1 = record;
                 Ok(())
@@ -117,34 +122,33 @@ impl MemoryStore {
             None => Err("no such credential record".into()),
         }
     }
-}
 
-fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StoreError> {
-    // A poisoned lock means a panic mid-update elsewhere; refuse rather
-    // than serve possibly half-written data.
-    m.lock()
-        .map_err(|_| "in-memory store lock poisoned by an earlier panic".into())
+    fn lock(&self) -> Result<MutexGuard<'_, Memory>, StoreError> {
+        // A poisoned lock means a panic mid-update elsewhere; refuse rather
+        // than serve possibly half-written data.
+        self.inner
+            .lock()
+            .map_err(|_| "in-memory store lock poisoned by an earlier panic".into())
+    }
 }
 
 impl KeyStore for MemoryStore {
     fn insert(&self, record: &CredentialRecord) -> Result<(), StoreError> {
-        let seq = {
-            let mut next = lock(&self.next_seq)?;
-            *next += 1;
-            *next
-        };
-        let mut records = lock(&self.records)?;
+        let mut memory = self.lock()?;
         let key = (record.user_id.clone(), record.credential_id.clone());
-        if records.contains_key(&key) {
+        if memory.records.contains_key(&key) {
             return Err("a credential with this id already exists for this user".into());
         }
-        records.insert(key, (seq, record.clone()));
+        memory.next_seq += 1;
+        let seq = memory.next_seq;
+        memory.records.insert(key, (seq, record.clone()));
         Ok(())
     }
 
     fn list(&self, user_id: &str) -> Result<Vec<CredentialRecord>, StoreError> {
-        let records = lock(&self.records)?;
-        let mut found: Vec<_> = records
+        let memory = self.lock()?;
+        let mut found: Vec<_> = memory
+            .records
             .iter()
             .filter(|((u, _), _)| u == user_id)
             .map(|(_, (seq, r))| (*seq, r.clone()))
@@ -158,8 +162,9 @@ impl KeyStore for MemoryStore {
         user_id: &str,
         credential_id: &[u8],
     ) -> Result<Option<CredentialRecord>, StoreError> {
-        let records = lock(&self.records)?;
-        Ok(records
+        let memory = self.lock()?;
+        Ok(memory
+            .records
             .get(&(user_id.to_owned(), credential_id.to_vec()))
             .map(|(_, r)| r.clone()))
     }
@@ -169,8 +174,11 @@ impl KeyStore for MemoryStore {
         user_id: &str,
         credential_id: &[u8],
     ) -> Result<Option<u32>, StoreError> {
-        let mut records = lock(&self.records)?;
-        match records.get_mut(&(user_id.to_owned(), credential_id.to_vec())) {
+        let mut memory = self.lock()?;
+        match memory
+            .records
+            .get_mut(&(user_id.to_owned(), credential_id.to_vec()))
+        {
             Some((_, r)) => {
                 r.sign_count = r
                     .sign_count
@@ -183,8 +191,9 @@ impl KeyStore for MemoryStore {
     }
 
     fn delete(&self, user_id: &str, credential_id: &[u8]) -> Result<bool, StoreError> {
-        let mut records = lock(&self.records)?;
-        Ok(records
+        let mut memory = self.lock()?;
+        Ok(memory
+            .records
             .remove(&(user_id.to_owned(), credential_id.to_vec()))
             .is_some())
     }
