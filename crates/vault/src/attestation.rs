@@ -91,7 +91,7 @@ impl Attestation {
     /// with the default [`AttestationNames`].
     ///
     /// # Errors
-    /// [`VaultError::Signing`] or [`VaultError::Randomness`] if key
+    /// [`VaultError::Crypto`] or [`VaultError::Randomness`] if key
     /// generation fails.
     pub fn generate(aaguid: Aaguid) -> Result<Self> {
         Self::generate_with(aaguid, &AttestationNames::default())
@@ -103,7 +103,7 @@ impl Attestation {
     /// As `generate`, and [`VaultError::AttestationConfig`] if the country
     /// is not a PrintableString.
     pub fn generate_with(aaguid: Aaguid, names: &AttestationNames) -> Result<Self> {
-        let rc = |e: rcgen::Error| VaultError::Signing(e.to_string());
+        let rc = |e: rcgen::Error| VaultError::Crypto(e.to_string());
         let country = PrintableString::try_from(names.country.as_str()).map_err(|_| {
             VaultError::AttestationConfig {
                 detail: format!("country {:?} is not a PrintableString", names.country),
@@ -318,7 +318,7 @@ impl Attestation {
     pub(crate) fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
         self.batch_key
             .sign(data)
-            .map_err(|e| VaultError::Signing(e.to_string()))
+            .map_err(|e| VaultError::Crypto(e.to_string()))
     }
 }
 

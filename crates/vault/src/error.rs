@@ -150,9 +150,11 @@ pub enum VaultError {
     #[error("the system random number generator failed: {0}")]
     Randomness(String),
 
-    /// Certificate generation or attestation signing failed inside rcgen/ring.
-    #[error("attestation signing failed: {0}")]
-    Signing(String),
+    /// A cryptographic or encoding step failed inside a library (certificate
+    /// generation, attestation signing, AES-GCM, CBOR). Not expected with
+    /// valid configuration; the text says which step.
+    #[error("cryptographic operation failed: {0}")]
+    Crypto(String),
 
     /// The credential store failed.
     #[error("credential store failed: {0}")]

@@ -18,6 +18,45 @@
 //! keys are sealed with AES-256-GCM under a [`MasterKey`] before they reach a
 //! [`KeyStore`], and are only ever in clear inside this crate, wiped after use.
 //!
+//! # Wiring it up
+//!
+//! Three pieces, each with a file-based and an in-memory constructor:
+//!
+//! - the vault key ([`MasterKey`]): [`MasterKey::load_or_create_file`] (32
+//!   raw bytes, created 0600 on first use) or [`MasterKey::from_env`]
+//!   (base64);
+//! - the attestation ([`Attestation`]): [`Attestation::load_or_generate`]
+//!   (a CA and batch certificate generated once into a directory, AAGUID
+//!   [`Aaguid::DEFAULT`] = `5eba1792-4170-4ad5-bb8b-55e33f0cff49` unless
+//!   configured) or [`Attestation::from_pem`] (a certificate and key issued
+//!   elsewhere, for tenants that allow-list AAGUIDs);
+//! - the store ([`KeyStore`]): [`MemoryStore`] here, SQLite in the panel.
+//!
+//! ```no_run
+//! # use std::{path::Path, sync::Arc};
+//! # use vault::*;
+//! # fn main() -> Result<(), VaultError> {
+//! let vault = Vault::new(
+//!     Arc::new(MemoryStore::new()), // the panel passes its SQLite store
+//!     MasterKey::load_or_create_file(Path::new("/var/lib/panel/vault.key"))?,
+//!     Attestation::load_or_generate(Path::new("/var/lib/panel/attestation"), Aaguid::DEFAULT)?,
+//! );
+//! println!("trust this CA for AAGUID {}:\n{}", vault.aaguid(), vault.attestation_ca_pem());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Limits
+//!
+//! - RP ID checks approximate "registrable suffix" without the Public Suffix
+//!   List (an RP ID must have two labels); callers choose the RP anyway.
+//! - The `excludeCredentials` check and the insert are two store calls, not
+//!   one transaction: two concurrent registrations for the same user could
+//!   both pass it. The panel serialises registrations per request.
+//! - Only ES256, no extensions (credProtect, hmac-secret, largeBlob are
+//!   ignored, and `clientExtensionResults` is `{}`), no resident-key storage
+//!   semantics beyond "newest credential of the user for the RP".
+//!
 //! # Why not 1Password's `passkey` crates
 //!
 //! `passkey-authenticator` 0.6 hard-codes `fmt: "none"` in `make_credential`

@@ -214,7 +214,7 @@ impl MasterKey {
                     aad: &aad,
                 },
             )
-            .map_err(|_| VaultError::Signing("AES-GCM encryption failed".to_owned()))?;
+            .map_err(|_| VaultError::Crypto("AES-GCM encryption failed".to_owned()))?;
         let mut sealed = Vec::with_capacity(SEALED_LEN);
         sealed.extend_from_slice(&header);
         sealed.extend_from_slice(&nonce);
@@ -287,7 +287,7 @@ impl MasterKey {
     fn cipher(&self) -> Result<Aes256Gcm> {
         // From the slice, so no unwiped copy of the key lands on the stack.
         Aes256Gcm::new_from_slice(self.key.as_slice())
-            .map_err(|_| VaultError::Signing("AES-256-GCM refused a 32-byte key".to_owned()))
+            .map_err(|_| VaultError::Crypto("AES-256-GCM refused a 32-byte key".to_owned()))
     }
 }
 

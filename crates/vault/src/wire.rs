@@ -44,7 +44,7 @@ pub(crate) fn client_data_json(kind: &str, challenge: &[u8], origin: &str) -> Ve
 /// canonical key order.
 pub(crate) fn cose_es256_key(sec1_uncompressed: &[u8]) -> Result<Vec<u8>> {
     if sec1_uncompressed.len() != 65 || sec1_uncompressed[0] != 0x04 {
-        return Err(VaultError::Signing(
+        return Err(VaultError::Crypto(
             "public key is not an uncompressed P-256 point".to_owned(),
         ));
     }
@@ -84,7 +84,7 @@ pub(crate) fn authenticator_data(
     if let Some((aaguid, credential_id, cose_key)) = attested {
         // §6.5.1: aaguid (16) | credentialIdLength (2, big endian) | id | key.
         let len = u16::try_from(credential_id.len())
-            .map_err(|_| VaultError::Signing("credential id longer than 65535 bytes".to_owned()))?;
+            .map_err(|_| VaultError::Crypto("credential id longer than 65535 bytes".to_owned()))?;
         out.extend_from_slice(aaguid.as_bytes());
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(credential_id);
@@ -120,7 +120,7 @@ pub(crate) fn packed_attestation_object(
 fn cbor(value: &Value) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     ciborium::into_writer(value, &mut out)
-        .map_err(|e| VaultError::Signing(format!("CBOR encoding failed: {e}")))?;
+        .map_err(|e| VaultError::Crypto(format!("CBOR encoding failed: {e}")))?;
     Ok(out)
 }
 
