@@ -363,3 +363,79 @@ fn decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("base64url")
 }
+
+#[test]
+fn configured_chain_from_an_organisation_pki_verifies_against_its_root() {
+    // What a tenant with its own PKI would configure: root -> intermediate
+    // -> batch certificate, the batch key, and the root as trust anchor.
+    use rcgen::{
+        BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose,
+    };
+    let aaguid: Aaguid = "11111111-2222-4333-8444-555555555555"
+        .parse()
+        .expect("aaguid");
+    let ca_params = |cn: &str| {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        p.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        p
+    };
+    let root_key = KeyPair::generate().expect("root key");
+    let root_params = ca_params("Contoso Root");
+    let root = root_params.self_signed(&root_key).expect("root");
+    let mid_key = KeyPair::generate().expect("mid key");
+    let mid_params = ca_params("Contoso Authenticators");
+    let mid = mid_params
+        .signed_by(&mid_key, &Issuer::from_params(&root_params, &root_key))
+        .expect("intermediate");
+
+    let batch_key = KeyPair::generate().expect("batch key");
+    let mut batch = CertificateParams::default();
+    batch.distinguished_name = rcgen::DistinguishedName::new();
+    batch.distinguished_name.push(DnType::CountryName, "DE");
+    batch
+        .distinguished_name
+        .push(DnType::OrganizationName, "Contoso");
+    batch
+        .distinguished_name
+        .push(DnType::OrganizationalUnitName, "Authenticator Attestation");
+    batch
+        .distinguished_name
+        .push(DnType::CommonName, "Contoso Vault Batch 1");
+    batch.is_ca = IsCa::ExplicitNoCa;
+    batch.not_before = rcgen::date_time_ymd(2025, 1, 1);
+    let mut ext = vec![0x04, 0x10];
+    ext.extend_from_slice(aaguid.as_bytes());
+    batch
+        .custom_extensions
+        .push(CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 45724, 1, 1, 4],
+            ext,
+        ));
+    let batch_cert = batch
+        .signed_by(&batch_key, &Issuer::from_params(&mid_params, &mid_key))
+        .expect("batch");
+
+    let attestation = Attestation::from_pem(
+        aaguid,
+        &(batch_cert.pem() + &mid.pem()),
+        &batch_key.serialize_pem(),
+        &root.pem(),
+    )
+    .expect("configured attestation loads");
+    let vault = Vault::new(
+        Arc::new(MemoryStore::new()),
+        MasterKey::generate().expect("key"),
+        attestation,
+    );
+    let rp = relying_party("example.org", "https://example.org");
+    let (cred, _) = register(&vault, &rp, "https://example.org");
+    assert!(
+        matches!(&cred.attestation.data, ParsedAttestationData::Basic(chain) if chain.len() == 2),
+        "x5c carries batch and intermediate: {:?}",
+        cred.attestation.data
+    );
+}
