@@ -102,6 +102,11 @@ async fn handle_external(
     match parse_request(value, text.len())? {
         PanelRequest::Ping => Ok(ExtensionResponse::Pong(pong().await?)),
         PanelRequest::SelfTest => Ok(ExtensionResponse::SelfTestResult(self_test().await?)),
+        PanelRequest::Provision(_) | PanelRequest::Status { .. } | PanelRequest::Cancel { .. } => {
+            Err(RequestError::Internal {
+                detail: "provisioning is not available in this build yet".into(),
+            })
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! * [`panel`]: what an admin panel page sends the extension through
 //!   `chrome.runtime.sendMessage(extensionId, ...)` and what it gets back.
 //! * [`actuator`]: what the in-page actuator reports and is told to do.
+//! * [`report`]: what the extension sends the panel while a job runs.
 //! * [`origin`]: which panel origins the extension accepts.
 //! * [`settings`]: the administrator's settings, shared by worker and Options.
 //!
@@ -14,6 +15,7 @@
 pub mod actuator;
 pub mod origin;
 pub mod panel;
+pub mod report;
 pub mod settings;
 
 /// Version of the panel ⇄ extension protocol. Bumped on any incompatible

@@ -13,7 +13,12 @@ use serde_json::Value;
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 /// The `type` values this version understands, for error messages.
-pub const REQUEST_TYPES: &[&str] = &["ping", "selfTest"];
+pub const REQUEST_TYPES: &[&str] = &["ping", "selfTest", "provision", "status", "cancel"];
+
+/// Longest accepted identifier (request id, object id, tenant id).
+pub const MAX_ID_LEN: usize = 64;
+/// Longest accepted UPN, display name, key name or URL.
+pub const MAX_TEXT_LEN: usize = 512;
 
 /// What a panel may ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +30,161 @@ pub enum PanelRequest {
     /// the in-page actuator saw there: proves the extension can do its job in
     /// this browser (incognito access, host permissions, content scripts).
     SelfTest,
+    /// Register a security key for one user.
+    Provision(Provision),
+    /// Where is this request (or the queue, without an id)?
+    Status {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+    },
+    /// Stop a queued or running request.
+    Cancel { request_id: String },
+}
+
+/// How a job gets its security key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    /// The extension drives every page; the credential comes from the vault.
+    Automatic,
+    /// The administrator clicks through (any authenticator, a hardware key
+    /// included); the extension watches and reports.
+    Manual,
+}
+
+/// The user a job is for, as the panel knows them from Entra ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TargetUser {
+    /// Entra object id (a GUID).
+    pub object_id: String,
+    /// userPrincipalName, typed on the sign-in page.
+    pub upn: String,
+    pub display_name: String,
+}
+
+/// Where the job talks back to the panel (see [`crate::report`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PanelEndpoints {
+    pub attestation_url: String,
+    pub report_url: String,
+    /// Per-request bearer secret for those two URLs. Never logged.
+    pub token: String,
+}
+
+/// `provision`: one user, one security key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Provision {
+    /// The panel's id for this request (idempotency key).
+    pub request_id: String,
+    pub mode: Mode,
+    /// Entra tenant id (a GUID).
+    pub tenant_id: String,
+    pub user: TargetUser,
+    /// Temporary Access Pass. Required in automatic mode. Never logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tap: Option<String>,
+    pub panel: PanelEndpoints,
+    /// The key's name on Security info; default from the naming template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// Show the incognito window instead of minimising it.
+    #[serde(default)]
+    pub visible: bool,
+}
+
+impl Provision {
+    /// Checks sizes and formats beyond what the types say.
+    pub fn validate(&self) -> Result<(), RequestError> {
+        let bad = |detail: String| RequestError::Malformed {
+            kind: "provision".into(),
+            detail,
+        };
+        let id_like = |field: &str, v: &str| -> Result<(), RequestError> {
+            if v.is_empty() || v.len() > MAX_ID_LEN {
+                return Err(bad(format!("{field} must be 1 to {MAX_ID_LEN} characters")));
+            }
+            if !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(bad(format!(
+                    "{field} may only hold letters, digits, '-' and '_'"
+                )));
+            }
+            Ok(())
+        };
+        let text = |field: &str, v: &str| -> Result<(), RequestError> {
+            if v.trim().is_empty() || v.len() > MAX_TEXT_LEN {
+                return Err(bad(format!(
+                    "{field} must be 1 to {MAX_TEXT_LEN} characters"
+                )));
+            }
+            if v.chars().any(char::is_control) {
+                return Err(bad(format!("{field} holds control characters")));
+            }
+            Ok(())
+        };
+        let url = |field: &str, v: &str| -> Result<(), RequestError> {
+            text(field, v)?;
+            let secure = v.starts_with("https://")
+                || v.starts_with("http://127.0.0.1:")
+                || v.starts_with("http://localhost:")
+                || v.starts_with("http://127.0.0.1/")
+                || v.starts_with("http://localhost/");
+            if !secure {
+                return Err(bad(format!("{field} must be https (or http on loopback)")));
+            }
+            Ok(())
+        };
+        id_like("requestId", &self.request_id)?;
+        if !is_guid(&self.tenant_id) {
+            return Err(bad("tenantId must be a GUID".into()));
+        }
+        if !is_guid(&self.user.object_id) {
+            return Err(bad("user.objectId must be a GUID".into()));
+        }
+        text("user.upn", &self.user.upn)?;
+        if !self.user.upn.contains('@') || self.user.upn.contains(char::is_whitespace) {
+            return Err(bad("user.upn must look like name@domain".into()));
+        }
+        text("user.displayName", &self.user.display_name)?;
+        url("panel.attestationUrl", &self.panel.attestation_url)?;
+        url("panel.reportUrl", &self.panel.report_url)?;
+        if self.panel.token.len() < 16 || self.panel.token.len() > MAX_TEXT_LEN {
+            return Err(bad("panel.token must be 16 to 512 characters".into()));
+        }
+        if let Some(name) = &self.key_name {
+            text("keyName", name)?;
+        }
+        match (&self.tap, self.mode) {
+            (None, Mode::Automatic) => {
+                return Err(bad(
+                    "automatic mode needs a tap (Temporary Access Pass)".into()
+                ));
+            }
+            (Some(tap), _)
+                if tap.is_empty() || tap.len() > 64 || tap.contains(char::is_whitespace) =>
+            {
+                // Do not echo the TAP: it is a secret even when malformed.
+                return Err(bad("tap must be 1 to 64 characters without spaces".into()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// 8-4-4-4-12 hexadecimal.
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Everything the extension answers.
@@ -33,6 +193,13 @@ pub enum PanelRequest {
 pub enum ExtensionResponse {
     Pong(Pong),
     SelfTestResult(SelfTestResult),
+    /// `provision` was accepted: queued at `position` (0 = running now).
+    Accepted {
+        request_id: String,
+        position: u32,
+    },
+    /// The answer to `status`.
+    Status(StatusReport),
     Error(Refusal),
 }
 
@@ -67,6 +234,17 @@ pub struct SelfTestResult {
     pub elapsed_ms: u64,
 }
 
+/// Where requests stand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub busy: bool,
+    pub queue_length: u32,
+    /// The asked-for request (or the running one), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<crate::report::JobReport>,
+}
+
 /// A refused or failed request: a stable `code` for programs, a `message` for
 /// people and, where there is one, a `hint` saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +272,10 @@ pub enum RequestError {
     UnknownType { found: String },
     #[error("malformed {kind:?} request: {detail}")]
     Malformed { kind: String, detail: String },
+    #[error("a request for this user ({upn}) is already queued or running")]
+    AlreadyQueued { upn: String },
+    #[error("no request {request_id:?} is queued or running")]
+    UnknownRequest { request_id: String },
     #[error("\"Allow in Incognito\" is off for the extension")]
     IncognitoNotAllowed,
     #[error("step {step:?} did not finish within {timeout_ms} ms")]
@@ -112,6 +294,8 @@ impl RequestError {
             Self::MissingType => "missingType",
             Self::UnknownType { .. } => "unknownType",
             Self::Malformed { .. } => "malformed",
+            Self::AlreadyQueued { .. } => "alreadyQueued",
+            Self::UnknownRequest { .. } => "unknownRequest",
             Self::IncognitoNotAllowed => "incognitoNotAllowed",
             Self::Timeout { .. } => "timeout",
             Self::Internal { .. } => "internal",
@@ -185,20 +369,56 @@ pub fn parse_request(value: Value, encoded_len: usize) -> Result<PanelRequest, R
     if !REQUEST_TYPES.contains(&kind.as_str()) {
         return Err(RequestError::UnknownType { found: kind });
     }
-    let allowed_fields: &[&str] = match kind.as_str() {
-        "ping" | "selfTest" => &["type"],
-        _ => &[],
+    // Variants without a struct of their own list their fields here; structs
+    // refuse unknown fields themselves (`deny_unknown_fields`).
+    let allowed_fields: Option<&[&str]> = match kind.as_str() {
+        "ping" | "selfTest" => Some(&["type"]),
+        "status" => Some(&["type", "requestId"]),
+        "cancel" => Some(&["type", "requestId"]),
+        _ => None,
     };
-    if let Some(extra) = obj.keys().find(|k| !allowed_fields.contains(&k.as_str())) {
-        return Err(RequestError::Malformed {
-            kind,
-            detail: format!("unknown field {extra:?}"),
-        });
+    if let Some(allowed) = allowed_fields {
+        if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(RequestError::Malformed {
+                kind,
+                detail: format!("unknown field {extra:?}"),
+            });
+        }
     }
-    serde_json::from_value(value).map_err(|e| RequestError::Malformed {
-        kind,
-        detail: e.to_string(),
-    })
+    let request: PanelRequest =
+        serde_json::from_value(value).map_err(|e| RequestError::Malformed {
+            kind,
+            detail: scrub(&e.to_string()),
+        })?;
+    if let PanelRequest::Provision(p) = &request {
+        p.validate()?;
+    }
+    Ok(request)
+}
+
+/// Serde's messages quote the offending value (`invalid type: string "..."`);
+/// a value may be a TAP, so everything between quotes after "invalid" goes.
+fn scrub(detail: &str) -> String {
+    match detail.find("invalid") {
+        Some(_) if detail.contains('"') => {
+            let mut out = String::new();
+            let mut quoted = false;
+            for c in detail.chars() {
+                if c == '"' {
+                    quoted = !quoted;
+                    if quoted {
+                        out.push_str("\"…");
+                    }
+                    continue;
+                }
+                if !quoted {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        _ => detail.to_string(),
+    }
 }
 
 /// Parses a request from its JSON text.
