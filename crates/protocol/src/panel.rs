@@ -22,7 +22,7 @@ pub const MAX_TEXT_LEN: usize = 512;
 
 /// What a panel may ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum PanelRequest {
     /// Is the extension there, which version, can it work?
     Ping,
@@ -31,7 +31,7 @@ pub enum PanelRequest {
     /// this browser (incognito access, host permissions, content scripts).
     SelfTest,
     /// Register a security key for one user.
-    Provision(Provision),
+    Provision(Box<Provision>),
     /// Where is this request (or the queue, without an id)?
     Status {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,7 +189,7 @@ pub fn is_guid(s: &str) -> bool {
 
 /// Everything the extension answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ExtensionResponse {
     Pong(Pong),
     SelfTestResult(SelfTestResult),
@@ -377,13 +377,13 @@ pub fn parse_request(value: Value, encoded_len: usize) -> Result<PanelRequest, R
         "cancel" => Some(&["type", "requestId"]),
         _ => None,
     };
-    if let Some(allowed) = allowed_fields {
-        if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-            return Err(RequestError::Malformed {
-                kind,
-                detail: format!("unknown field {extra:?}"),
-            });
-        }
+    if let Some(allowed) = allowed_fields
+        && let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str()))
+    {
+        return Err(RequestError::Malformed {
+            kind,
+            detail: format!("unknown field {extra:?}"),
+        });
     }
     let request: PanelRequest =
         serde_json::from_value(value).map_err(|e| RequestError::Malformed {
@@ -521,4 +521,91 @@ mod tests {
         );
         assert!(json["hint"].as_str().is_some_and(|h| h.contains("Options")));
     }
+
+    fn provision_json(patch: serde_json::Value) -> String {
+        let mut v = serde_json::json!({
+            "type": "provision",
+            "requestId": "req-1",
+            "mode": "automatic",
+            "tenantId": "8c2e1b4a-5d6f-4a7b-9c8d-0e1f2a3b4c5d",
+            "user": {"objectId": "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+                     "upn": "adele@contoso.com", "displayName": "Adele <script>"},
+            "tap": "Secret-TAP-123",
+            "panel": {"attestationUrl": "http://127.0.0.1:8787/api/ext/attest",
+                      "reportUrl": "http://127.0.0.1:8787/api/ext/report",
+                      "token": "0123456789abcdef0123"}
+        });
+        if let (Some(obj), Some(p)) = (v.as_object_mut(), patch.as_object()) {
+            for (k, val) in p {
+                if val.is_null() {
+                    obj.remove(k);
+                } else {
+                    obj.insert(k.clone(), val.clone());
+                }
+            }
+        }
+        v.to_string()
+    }
+
+    #[test]
+    fn provision_parses() {
+        let r = parse_request_text(&provision_json(serde_json::json!({}))).expect("valid");
+        let PanelRequest::Provision(p) = r else {
+            panic!("not a provision: {r:?}")
+        };
+        assert_eq!(p.mode, Mode::Automatic);
+        assert_eq!(p.user.display_name, "Adele <script>");
+        assert!(!p.visible);
+    }
+
+    macro_rules! provision_refused {
+        ($name:ident, $patch:tt, $needle:expr) => {
+            #[test]
+            fn $name() {
+                let err = parse_request_text(&provision_json(serde_json::json!($patch)))
+                    .expect_err("must be refused");
+                assert_eq!(err.code(), "malformed", "{err}");
+                assert!(err.to_string().contains($needle), "{err}");
+                assert!(
+                    !err.to_string().contains("Secret-TAP"),
+                    "never echo the TAP: {err}"
+                );
+            }
+        };
+    }
+
+    provision_refused!(automatic_needs_tap, {"tap": null}, "needs a tap");
+    provision_refused!(tap_with_spaces, {"tap": "Secret-TAP with space"}, "tap must be");
+    provision_refused!(tap_wrong_type, {"tap": ["Secret-TAP-123"]}, "invalid type");
+    provision_refused!(tenant_not_guid, {"tenantId": "contoso"}, "tenantId");
+    provision_refused!(request_id_odd_chars, {"requestId": "a/b"}, "requestId");
+    provision_refused!(remote_http_report_url,
+        {"panel": {"attestationUrl": "https://p.example/a", "reportUrl": "http://p.example/r", "token": "0123456789abcdef0123"}},
+        "panel.reportUrl");
+    provision_refused!(short_token,
+        {"panel": {"attestationUrl": "https://p.example/a", "reportUrl": "https://p.example/r", "token": "x"}},
+        "panel.token");
+    provision_refused!(unknown_mode, {"mode": "yolo"}, "unknown variant");
+    provision_refused!(unknown_field, {"priority": 1}, "unknown field");
+    provision_refused!(upn_without_at, {"user": {"objectId": "0a1b2c3d-4e5f-6789-abcd-ef0123456789", "upn": "adele", "displayName": "A"}}, "user.upn");
+
+    #[test]
+    fn manual_mode_needs_no_tap() {
+        let json = provision_json(serde_json::json!({"mode": "manual", "tap": null}));
+        assert!(parse_request_text(&json).is_ok());
+    }
+
+    parses!(
+        status_all,
+        r#"{"type":"status"}"#,
+        PanelRequest::Status { request_id: None }
+    );
+    parses!(
+        cancel,
+        r#"{"type":"cancel","requestId":"r1"}"#,
+        PanelRequest::Cancel {
+            request_id: "r1".into()
+        }
+    );
+    refuses!(cancel_without_id, r#"{"type":"cancel"}"#, "malformed");
 }
