@@ -28,6 +28,7 @@ struct Hosts {
     aad: Router,
     graph: Router,
     statics: Router,
+    control: Router,
 }
 
 /// Builds the whole application. Tests may drive it with `oneshot` (set a `Host` header).
@@ -37,8 +38,9 @@ pub fn app(state: Arc<SimState>) -> Router {
         login_ms: crate::login::fido_router().with_state(state.clone()),
         mysignins: crate::mysignins::router().with_state(state.clone()),
         aad: crate::mysignins::aad_router().with_state(state.clone()),
-        graph: Router::new(),
+        graph: crate::graph::router().with_state(state.clone()),
         statics: Router::new().route("/static/{file}", get(static_file)),
+        control: crate::control::router(state.clone()),
     });
     Router::new()
         .fallback(dispatch)
@@ -67,7 +69,11 @@ async fn dispatch(State(hosts): State<Arc<Hosts>>, req: Request) -> Response {
         return AppError::bad("the request has no Host header").into_response();
     };
     let path = req.uri().path();
-    let router = if path.starts_with("/static/") && HOSTS.contains(&host.as_str()) {
+    let known = HOSTS.contains(&host.as_str());
+    let local = matches!(host.as_str(), "127.0.0.1" | "localhost");
+    let router = if path.starts_with("/__sim/") && (known || local) {
+        &hosts.control
+    } else if path.starts_with("/static/") && known {
         &hosts.statics
     } else {
         match host.as_str() {
@@ -111,6 +117,21 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         "login.js",
         "application/javascript; charset=utf-8",
         include_str!("../static/login.js"),
+    ),
+    (
+        "fido-get.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../static/fido-get.js"),
+    ),
+    (
+        "fido-create.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../static/fido-create.js"),
+    ),
+    (
+        "securityinfo.js",
+        "application/javascript; charset=utf-8",
+        include_str!("../static/securityinfo.js"),
     ),
 ];
 

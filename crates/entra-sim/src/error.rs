@@ -136,3 +136,10 @@ impl From<serde_json::Error> for AppError {
         Self::BadRequest(format!("malformed JSON: {e}"))
     }
 }
+
+impl AppError {
+    /// Shorthand for handlers that return `Response` directly.
+    pub fn into_response_inner(self) -> Response {
+        self.into_response()
+    }
+}

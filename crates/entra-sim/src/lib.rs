@@ -5,14 +5,20 @@
 //! Use [`Sim::start`] from tests, or the `entra-sim` binary.
 
 pub mod app;
+pub mod control;
 pub mod error;
+pub mod graph;
 pub mod html;
+pub mod locale;
 pub mod login;
+pub mod model;
 pub mod mysignins;
 pub mod server;
 pub mod state;
 pub mod tls;
 pub mod util;
+pub mod web;
+pub mod webauthn;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,14 +1,342 @@
-//! The simulator's shared state.
+//! The simulator's shared state: the persisted tenant (behind one mutex,
+//! saved to `state.json` after every change) and the in-memory runtime
+//! records (sign-in flows, sessions, pending registrations, tokens).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::HeaderMap;
 
 use crate::SimConfig;
-use crate::error::StartError;
+use crate::error::{AppError, StartError};
+use crate::model::{Event, Tenant, User};
+use crate::util::unix_now;
+
+/// The shipped demo seed, used when no `--seed` is given.
+pub const DEMO_SEED: &str = include_str!("../seeds/demo.json");
+
+/// Step names accepted by the `failStep` scenario switch.
+pub const STEPS: &[&str] = &[
+    "username",
+    "credential",
+    "kmsi",
+    "authorize",
+    "security-info",
+    "session-authorize",
+    "new",
+    "fido-create",
+    "newfido",
+    "verify",
+    "fido-get",
+    "graph",
+];
+
+/// Locales with a full text table.
+pub const LOCALES: &[&str] = &["en", "de", "fr", "ja"];
+
+/// The OAuth request a sign-in flow will answer when it completes.
+#[derive(Debug, Clone, Default)]
+pub struct AuthzRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_mode: String,
+    pub state: String,
+    pub nonce: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub prompt: Option<String>,
+}
+
+/// One sign-in in progress at login.microsoftonline.com, keyed by its flow token.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub created: u64,
+    pub authz: AuthzRequest,
+    pub user_id: Option<String>,
+    pub login_hint: Option<String>,
+    /// The credential step passed; waiting for interrupts / KMSI.
+    pub authenticated: Option<AuthResult>,
+    pub proof_up_shown: bool,
+    pub lang: String,
+    /// Challenge of a pending `fido/get` ceremony (base64url of the bytes).
+    pub fido_state: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthResult {
+    pub user_id: String,
+    /// Multi-factor satisfied (TAP or FIDO2; a password alone is single factor).
+    pub mfa: bool,
+    pub method: String,
+}
+
+/// A signed-in session at login.microsoftonline.com (cookie ESTSAUTH).
+#[derive(Debug, Clone)]
+pub struct EstsSession {
+    pub user_id: String,
+    pub mfa: bool,
+    pub method: String,
+    pub created: u64,
+}
+
+/// An authorization code waiting to be redeemed.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub user_id: String,
+    pub mfa: bool,
+    pub authz: AuthzRequest,
+    pub expires: u64,
+}
+
+/// A session of the Security info app (cookie on mysignins.microsoft.com).
+#[derive(Debug, Clone)]
+pub struct MySession {
+    pub user_id: String,
+    pub mfa: bool,
+    pub created: u64,
+    /// Set by `POST /api/session/authorize`; required by the method APIs.
+    pub session_ctx: Option<String>,
+}
+
+/// A security-key registration between `new` and `verify`, keyed by canary.
+#[derive(Debug, Clone)]
+pub struct PendingReg {
+    pub user_id: String,
+    pub session: String,
+    pub created: u64,
+    pub server_challenge: String,
+    pub legacy: bool,
+    pub reg_state: serde_json::Value,
+    /// Filled by newfido once the attestation verified.
+    pub attested: Option<crate::webauthn::Attested>,
+    pub done: bool,
+}
+
+/// A Graph access token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub client_id: String,
+    /// Signed-in user for delegated tokens; `None` for app-only tokens.
+    pub user_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    pub expires: u64,
+}
+
+/// A Graph creationOptions challenge.
+#[derive(Debug, Clone)]
+pub struct GraphChallenge {
+    pub user_id: String,
+    pub reg_state: serde_json::Value,
+    pub expires: u64,
+}
+
+#[derive(Default)]
+pub struct Runtime {
+    pub flows: HashMap<String, Flow>,
+    pub ests: HashMap<String, EstsSession>,
+    pub codes: HashMap<String, AuthCode>,
+    pub my: HashMap<String, MySession>,
+    pub regs: HashMap<String, PendingReg>,
+    pub tokens: HashMap<String, Token>,
+    pub graph_challenges: HashMap<String, GraphChallenge>,
+    /// Admin consent page state for the Graph authorize flow.
+    pub consents: HashMap<String, (String, AuthzRequest)>,
+}
+
+impl Runtime {
+    /// Drops records past their useful life so a long demo does not grow without bound.
+    fn prune(&mut self, now: u64) {
+        self.flows.retain(|_, f| now < f.created + 3600);
+        self.codes.retain(|_, c| now < c.expires);
+        self.regs.retain(|_, r| now < r.created + 3600);
+        self.tokens.retain(|_, t| now < t.expires);
+        self.graph_challenges.retain(|_, c| now < c.expires + 600);
+        self.ests.retain(|_, s| now < s.created + 86_400);
+        self.my.retain(|_, s| now < s.created + 86_400);
+    }
+}
 
 pub struct SimState {
     pub cfg: SimConfig,
+    state_file: PathBuf,
+    tenant: Mutex<Tenant>,
+    pub rt: Mutex<Runtime>,
+    graph_requests: AtomicU64,
 }
 
 impl SimState {
+    /// Loads `state.json` from the state directory, or creates it from the seed.
     pub fn load(cfg: &SimConfig) -> Result<Self, StartError> {
-        Ok(Self { cfg: cfg.clone() })
+        let state_file = cfg.state_dir.join("state.json");
+        let tenant: Tenant = if state_file.is_file() {
+            let text = std::fs::read_to_string(&state_file)
+                .map_err(|e| StartError::Io(state_file.display().to_string(), e))?;
+            serde_json::from_str(&text)
+                .map_err(|e| StartError::Seed(format!("{}: {e}", state_file.display())))?
+        } else {
+            let (name, text) = match &cfg.seed {
+                Some(p) => (
+                    p.display().to_string(),
+                    std::fs::read_to_string(p)
+                        .map_err(|e| StartError::Io(p.display().to_string(), e))?,
+                ),
+                None => ("demo seed".to_string(), DEMO_SEED.to_string()),
+            };
+            serde_json::from_str(&text).map_err(|e| StartError::Seed(format!("{name}: {e}")))?
+        };
+        tenant.validate().map_err(StartError::Seed)?;
+        let s = Self {
+            cfg: cfg.clone(),
+            state_file,
+            tenant: Mutex::new(tenant),
+            rt: Mutex::new(Runtime::default()),
+            graph_requests: AtomicU64::new(0),
+        };
+        s.read(|t| s.save(t))
+            .map_err(|e| StartError::Io(s.state_file.display().to_string(), e))?;
+        Ok(s)
     }
+
+    /// Runs `f` on the tenant without changing it.
+    pub fn read<R>(&self, f: impl FnOnce(&Tenant) -> R) -> R {
+        let t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
+        f(&t)
+    }
+
+    /// Runs `f` on the tenant and persists the result.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Tenant) -> R) -> R {
+        let mut t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
+        let r = f(&mut t);
+        if let Err(e) = self.save(&t) {
+            crate::log(&format!("cannot save {}: {e}", self.state_file.display()));
+        }
+        r
+    }
+
+    fn save(&self, t: &Tenant) -> std::io::Result<()> {
+        let text = serde_json::to_vec_pretty(t).map_err(std::io::Error::other)?;
+        crate::util::write_atomic(&self.state_file, &text, false)
+    }
+
+    /// Runs `f` on the runtime records.
+    pub fn rt<R>(&self, f: impl FnOnce(&mut Runtime) -> R) -> R {
+        let mut rt = self.rt.lock().unwrap_or_else(|p| p.into_inner());
+        let now = unix_now();
+        // Pruning is cheap next to a request; doing it inline avoids a timer task.
+        if rt.flows.len() + rt.regs.len() > 512 {
+            rt.prune(now);
+        }
+        f(&mut rt)
+    }
+
+    pub fn user(&self, id_or_upn: &str) -> Option<User> {
+        self.read(|t| t.user(id_or_upn).cloned())
+    }
+
+    pub fn record(&self, kind: &str, user: Option<&User>, success: bool, detail: &str) {
+        let ev = Event {
+            at: crate::util::unix_now_ms(),
+            kind: kind.to_string(),
+            user_id: user.map(|u| u.id.clone()),
+            upn: user.map(|u| u.user_principal_name.clone()),
+            success,
+            detail: detail.to_string(),
+        };
+        crate::debug(&format!("event {kind} success={success} {detail}"));
+        self.write(|t| {
+            t.events.push(ev);
+            // Keep the log bounded; the control API reads the recent past.
+            if t.events.len() > 2000 {
+                let cut = t.events.len() - 2000;
+                t.events.drain(..cut);
+            }
+        });
+    }
+
+    /// Answers HTTP 500 when the user's `failStep` scenario names this step.
+    pub fn maybe_fail(&self, user_id: Option<&str>, step: &str) -> Result<(), AppError> {
+        let Some(uid) = user_id else { return Ok(()) };
+        // Read first: the common case (no switch) must not rewrite state.json.
+        let armed = self.read(|t| {
+            t.user(uid)
+                .is_some_and(|u| u.scenarios.fail_step.as_deref() == Some(step))
+        });
+        if !armed {
+            return Ok(());
+        }
+        let fail = self.write(|t| {
+            let Some(u) = t.user_mut(uid) else {
+                return false;
+            };
+            let sc = &mut u.scenarios;
+            if sc.fail_step.as_deref() != Some(step) {
+                return false;
+            }
+            match sc.fail_times {
+                None => true,
+                Some(0) => false,
+                Some(n) => {
+                    sc.fail_times = Some(n - 1);
+                    if n == 1 {
+                        sc.fail_step = None;
+                        sc.fail_times = None;
+                    }
+                    true
+                }
+            }
+        });
+        if fail {
+            Err(AppError::Injected(step.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sleeps for the user's `slowMs` scenario.
+    pub async fn slow(&self, user_id: Option<&str>) {
+        let Some(uid) = user_id else { return };
+        let ms = self.read(|t| t.user(uid).map(|u| u.scenarios.slow_ms).unwrap_or(0));
+        if ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+    }
+
+    /// Counts a Graph request; `Some(retry_after)` when throttling says 429.
+    pub fn graph_throttled(&self) -> Option<u64> {
+        let n = self.graph_requests.fetch_add(1, Ordering::Relaxed) + 1;
+        self.read(|t| {
+            t.graph_throttle.as_ref().and_then(|th| {
+                (th.every > 0 && n % (th.every as u64) == 0).then_some(th.retry_after_secs)
+            })
+        })
+    }
+}
+
+/// Picks the page language: the user's locale switch, then `Accept-Language`, then English.
+pub fn pick_locale(user: Option<&User>, headers: &HeaderMap) -> &'static str {
+    if let Some(l) = user.and_then(|u| u.scenarios.locale.as_deref()) {
+        if let Some(found) = LOCALES.iter().find(|x| **x == l) {
+            return found;
+        }
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for part in accept.split(',') {
+        let tag = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Some(found) = LOCALES.iter().find(|x| **x == primary) {
+            return found;
+        }
+    }
+    "en"
 }

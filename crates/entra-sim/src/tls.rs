@@ -138,16 +138,16 @@ fn create(dir: &Path) -> Result<(), StartError> {
 
     write_private(&dir.join(CA_KEY), &ca_key.serialize_pem())?;
     write_private(&dir.join(LEAF_KEY), &leaf_key.serialize_pem())?;
-    crate::util::write_atomic(&dir.join(LEAF), leaf_cert.pem().as_bytes())
+    crate::util::write_atomic(&dir.join(LEAF), leaf_cert.pem().as_bytes(), true)
         .map_err(|e| StartError::Io(LEAF.into(), e))?;
     // The CA goes last: its presence alone does not mark the set complete.
-    crate::util::write_atomic(&dir.join(CA), ca_cert.pem().as_bytes())
+    crate::util::write_atomic(&dir.join(CA), ca_cert.pem().as_bytes(), true)
         .map_err(|e| StartError::Io(CA.into(), e))?;
     Ok(())
 }
 
 fn write_private(path: &Path, pem: &str) -> Result<(), StartError> {
-    crate::util::write_atomic(path, pem.as_bytes())
+    crate::util::write_atomic(path, pem.as_bytes(), true)
         .map_err(|e| StartError::Io(path.display().to_string(), e))?;
     #[cfg(unix)]
     {

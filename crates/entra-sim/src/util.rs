@@ -120,8 +120,9 @@ pub fn sha256(data: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-/// Writes a file so readers never see it half written: temp file, fsync, rename.
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+/// Writes a file so readers never see it half written: temp file, optional
+/// fsync (for keys; the tenant state is rewritten too often to pay for it), rename.
+pub fn write_atomic(path: &Path, data: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -131,7 +132,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
     }
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

@@ -42,3 +42,197 @@ pub fn builder(sim: &SimHandle) -> reqwest::ClientBuilder {
     }
     b
 }
+
+pub mod authn;
+
+use std::collections::HashMap;
+
+/// The first `<form>` of a page: its action and its inputs' names and values.
+pub struct Form {
+    pub action: String,
+    pub fields: HashMap<String, String>,
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let pat = format!(" {name}=\"");
+    let start = tag.find(&pat)? + pat.len();
+    let end = tag[start..].find('"')? + start;
+    Some(
+        tag[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
+}
+
+pub fn form(html: &str) -> Form {
+    let start = html.find("<form").expect("page has a form");
+    let end = html[start..]
+        .find("</form>")
+        .map(|e| e + start)
+        .unwrap_or(html.len());
+    let chunk = &html[start..end];
+    let tag_end = chunk.find('>').expect("form tag");
+    let action = attr(&chunk[..tag_end], "action").unwrap_or_default();
+    let mut fields = HashMap::new();
+    let mut rest = chunk;
+    while let Some(i) = rest.find("<input") {
+        let e = rest[i..].find('>').expect("input end") + i;
+        let tag = &rest[i..e];
+        if let Some(n) = attr(tag, "name") {
+            let ty = attr(tag, "type").unwrap_or_default();
+            if ty != "submit" && ty != "button" && ty != "checkbox" {
+                fields.insert(n, attr(tag, "value").unwrap_or_default());
+            }
+        }
+        rest = &rest[e..];
+    }
+    Form { action, fields }
+}
+
+/// `$Config={...}` of a page.
+pub fn config(html: &str) -> serde_json::Value {
+    let start = html.find("$Config=").expect("page has $Config") + "$Config=".len();
+    let end = html[start..].find(";\n").expect("end of $Config") + start;
+    serde_json::from_str(&html[start..end]).expect("$Config is JSON")
+}
+
+/// A `data-content` attribute of the element with `id`.
+pub fn data_content(html: &str, id: &str) -> String {
+    let pat = format!("id=\"{id}\" data-content=\"");
+    let start = html.find(&pat).expect("element present") + pat.len();
+    let end = html[start..].find('"').expect("attr end") + start;
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+pub fn absolute(base_host: &str, action: &str) -> String {
+    if action.starts_with("https://") {
+        action.to_string()
+    } else {
+        format!("https://{base_host}{action}")
+    }
+}
+
+pub async fn text(r: reqwest::Response) -> (u16, String) {
+    let s = r.status().as_u16();
+    (s, r.text().await.expect("body"))
+}
+
+pub async fn get(c: &reqwest::Client, url: &str) -> (u16, String) {
+    text(c.get(url).send().await.expect("get")).await
+}
+
+pub async fn post_form(
+    c: &reqwest::Client,
+    url: &str,
+    fields: &HashMap<String, String>,
+) -> reqwest::Response {
+    c.post(url).form(fields).send().await.expect("post")
+}
+
+/// Control API: create a TAP and return the pass.
+pub async fn make_tap(c: &reqwest::Client, upn: &str, body: serde_json::Value) -> String {
+    let r = c
+        .post(format!(
+            "https://login.microsoftonline.com/__sim/users/{upn}/taps"
+        ))
+        .json(&body)
+        .send()
+        .await
+        .expect("tap");
+    assert_eq!(r.status(), 201, "TAP creation");
+    let v: serde_json::Value = r.json().await.expect("json");
+    v["pass"].as_str().expect("pass").to_string()
+}
+
+pub async fn scenarios(
+    c: &reqwest::Client,
+    upn: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    c.patch(format!(
+        "https://login.microsoftonline.com/__sim/users/{upn}/scenarios"
+    ))
+    .json(&body)
+    .send()
+    .await
+    .expect("scenarios")
+}
+
+/// From security-info (no session) to the sign-in page; returns its HTML.
+pub async fn open_security_info(c: &reqwest::Client) -> String {
+    let r = c
+        .get("https://mysignins.microsoft.com/security-info")
+        .send()
+        .await
+        .expect("si");
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().expect("loc").to_string();
+    let (st, html) = get(c, &loc).await;
+    assert_eq!(st, 200, "{html}");
+    html
+}
+
+/// Posts the page's first form with `extra` fields set.
+pub async fn submit(
+    c: &reqwest::Client,
+    host: &str,
+    html: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut f = form(html);
+    for (k, v) in extra {
+        f.fields.insert(k.to_string(), v.to_string());
+    }
+    post_form(c, &absolute(host, &f.action), &f.fields).await
+}
+
+/// Signs `upn` in with `tap` up to the Security info page; returns the session's sessionCtxV2.
+pub async fn sign_in_to_security_info(c: &reqwest::Client, upn: &str, tap: &str) -> String {
+    let login = "login.microsoftonline.com";
+    let html = open_security_info(c).await;
+    let (_, html) = text(submit(c, login, &html, &[("loginfmt", upn)]).await).await;
+    assert!(
+        html.contains("name=\"accesspass\""),
+        "TAP page expected: {html}"
+    );
+    let (_, html) = text(submit(c, login, &html, &[("accesspass", tap)]).await).await;
+    assert_eq!(config(&html)["pgid"], "KmsiInterrupt", "{html}");
+    finish_kmsi(c, &html).await;
+    let r = c
+        .post("https://mysignins.microsoft.com/api/session/authorize")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("authz");
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    v["sessionCtxV2"].as_str().expect("ctx").to_string()
+}
+
+/// KMSI "Yes" → form_post to mysignins → security-info.
+pub async fn finish_kmsi(c: &reqwest::Client, kmsi_html: &str) {
+    let (st, html) = text(
+        submit(
+            c,
+            "login.microsoftonline.com",
+            kmsi_html,
+            &[("LoginOptions", "1")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(st, 200, "{html}");
+    let r = submit(c, "mysignins.microsoft.com", &html, &[]).await;
+    assert_eq!(r.status(), 303, "callback redirects");
+    let (st, html) = get(c, "https://mysignins.microsoft.com/security-info").await;
+    assert_eq!(st, 200);
+    assert!(html.contains("securityinfo.js"));
+}

@@ -1,0 +1,355 @@
+//! The loopback-only control API under `/__sim/` (on every host; Microsoft
+//! has no such path): scenario switches, TAPs for tests, and read-back of
+//! what happened.
+//!
+//! - `GET  /__sim/health`
+//! - `GET  /__sim/tenant`, `PATCH /__sim/tenant` (securityInfoProtocol, fido2Policy, graphThrottle)
+//! - `GET  /__sim/users`, `GET /__sim/users/{id|upn}`
+//! - `PATCH /__sim/users/{id|upn}/scenarios` (merge; `null` clears a field)
+//! - `POST /__sim/users/{id|upn}/taps` {lifetimeMinutes, isUsableOnce, propagationDelaySecs}
+//! - `GET  /__sim/users/{id|upn}/keys`
+//! - `GET  /__sim/events?kind=&user=`
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::error::AppError;
+use crate::model::{Scenarios, Tap, User};
+use crate::state::{LOCALES, STEPS, SimState};
+use crate::util::{random_uuid, unix_now};
+
+pub fn router(state: Arc<SimState>) -> Router {
+    Router::new()
+        .route(
+            "/__sim/health",
+            get(|| async { axum::Json(json!({"ok": true})) }),
+        )
+        .route("/__sim/tenant", get(tenant).patch(patch_tenant))
+        .route("/__sim/users", get(users))
+        .route("/__sim/users/{id}", get(user))
+        .route(
+            "/__sim/users/{id}/scenarios",
+            patch(patch_scenarios).put(patch_scenarios),
+        )
+        .route("/__sim/users/{id}/taps", post(create_tap))
+        .route("/__sim/users/{id}/keys", get(keys))
+        .route("/__sim/events", get(events))
+        .fallback(|| async { AppError::NotFound("no such control endpoint".into()) })
+        .layer(middleware::from_fn(loopback_only))
+        .with_state(state)
+}
+
+/// Refuses callers that are not on this machine. Requests without a peer
+/// address come from in-process tests (`oneshot`).
+async fn loopback_only(req: Request, next: Next) -> Response {
+    if let Some(peer) = crate::server::peer(req.extensions()) {
+        if !peer.ip().is_loopback() {
+            return AppError::Forbidden("the control API answers loopback callers only".into())
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn tenant(State(s): State<Arc<SimState>>) -> Response {
+    s.read(|t| {
+        axum::Json(json!({
+            "id": t.id,
+            "displayName": t.display_name,
+            "domains": t.domains,
+            "securityInfoProtocol": t.security_info_protocol,
+            "fido2Policy": t.fido2_policy,
+            "graphThrottle": t.graph_throttle,
+            "users": t.users.len(),
+        }))
+        .into_response()
+    })
+}
+
+async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Response, AppError> {
+    let v: Value = crate::web::json(&body)?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| AppError::bad("a JSON object is expected"))?;
+    let protocol = obj
+        .get("securityInfoProtocol")
+        .map(|p| serde_json::from_value(p.clone()))
+        .transpose()?;
+    let policy = obj
+        .get("fido2Policy")
+        .map(|p| serde_json::from_value(p.clone()))
+        .transpose()?;
+    let throttle = match obj.get("graphThrottle") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(t) => Some(Some(serde_json::from_value(t.clone())?)),
+    };
+    for k in obj.keys() {
+        if !["securityInfoProtocol", "fido2Policy", "graphThrottle"].contains(&k.as_str()) {
+            return Err(AppError::bad(format!("unknown tenant field {k:?}")));
+        }
+    }
+    s.write(|t| {
+        if let Some(p) = protocol {
+            t.security_info_protocol = p;
+        }
+        if let Some(p) = policy {
+            t.fido2_policy = p;
+        }
+        if let Some(th) = throttle {
+            t.graph_throttle = th;
+        }
+    });
+    Ok(tenant(State(s)).await)
+}
+
+fn summary(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "userPrincipalName": u.user_principal_name,
+        "displayName": u.display_name,
+        "onPremisesSyncEnabled": u.on_premises_sync_enabled,
+        "roles": u.roles,
+        "scenarios": u.scenarios,
+        "fido2Keys": u.fido2_keys.len(),
+        "taps": u.taps.len(),
+    })
+}
+
+async fn users(State(s): State<Arc<SimState>>) -> Response {
+    s.read(|t| axum::Json(Value::Array(t.users.iter().map(summary).collect())).into_response())
+}
+
+fn find(s: &SimState, id: &str) -> Result<User, AppError> {
+    s.user(id)
+        .ok_or_else(|| AppError::NotFound(format!("no user {id:?} in the tenant")))
+}
+
+async fn user(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let u = find(&s, &id)?;
+    let mut v = summary(&u);
+    v["taps"] = serde_json::to_value(&u.taps)?;
+    v["fido2Keys"] = keys_json(&u);
+    Ok(axum::Json(v).into_response())
+}
+
+fn keys_json(u: &User) -> Value {
+    Value::Array(
+        u.fido2_keys
+            .iter()
+            .map(|k| {
+                json!({
+                    "id": k.id,
+                    "credentialId": k.credential_id,
+                    "displayName": k.display_name,
+                    "aaguid": k.aaguid,
+                    "createdAt": crate::util::iso8601(k.created_at),
+                    "registeredVia": k.registered_via,
+                    "attestationLevel": k.attestation_level,
+                    "counter": k.credential.get("counter").cloned().unwrap_or(Value::Null),
+                    "lastUsedAt": k.last_used_at.map(crate::util::iso8601),
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn keys(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let u = find(&s, &id)?;
+    Ok(axum::Json(keys_json(&u)).into_response())
+}
+
+/// Validates switch values so a typo fails loudly instead of doing nothing.
+pub fn check_scenarios(sc: &Scenarios) -> Result<(), AppError> {
+    if let Some(step) = &sc.fail_step {
+        if !STEPS.contains(&step.as_str()) {
+            return Err(AppError::bad(format!(
+                "failStep {step:?} is not one of {}",
+                STEPS.join(", ")
+            )));
+        }
+    }
+    if let Some(l) = &sc.locale {
+        if !LOCALES.contains(&l.as_str()) {
+            return Err(AppError::bad(format!(
+                "locale {l:?} is not one of {}",
+                LOCALES.join(", ")
+            )));
+        }
+    }
+    if let Some(d) = &sc.dom_variant {
+        if !["accesspass", "passwd", "otc"].contains(&d.as_str()) {
+            return Err(AppError::bad(format!(
+                "domVariant {d:?} is not one of accesspass, passwd, otc"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn patch_scenarios(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let patch: Value = crate::web::json(&body)?;
+    let Some(patch) = patch.as_object() else {
+        return Err(AppError::bad(
+            "a JSON object of scenario switches is expected",
+        ));
+    };
+    let u = find(&s, &id)?;
+    let mut current = serde_json::to_value(&u.scenarios)?;
+    let known: Vec<String> = current
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    for (k, v) in patch {
+        if !known.contains(k) {
+            return Err(AppError::bad(format!(
+                "unknown scenario switch {k:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+        current[k] = v.clone();
+    }
+    let sc: Scenarios = serde_json::from_value(current)
+        .map_err(|e| AppError::bad(format!("scenario switches: {e}")))?;
+    check_scenarios(&sc)?;
+    s.write(|t| {
+        if let Some(u) = t.user_mut(&u.id) {
+            u.scenarios = sc.clone();
+        }
+    });
+    Ok(axum::Json(serde_json::to_value(&sc)?).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TapReq {
+    pub lifetime_minutes: Option<u64>,
+    pub is_usable_once: Option<bool>,
+    pub propagation_delay_secs: Option<u64>,
+    pub start_date_time: Option<u64>,
+}
+
+/// The one place a TAP is made (control API and Graph): checks the user is
+/// synced and has no TAP yet, as Entra allows only one.
+pub fn make_tap(s: &SimState, id: &str, req: &TapReq) -> Result<(User, Tap), AppError> {
+    let u = find(s, id)?;
+    if u.scenarios.not_synced {
+        return Err(AppError::graph(
+            axum::http::StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!(
+                "Resource '{}' does not exist or one of its queried reference-property objects are not present. The user is not synced to Microsoft Entra ID: Sync user data by importing from Azure AD and try again.",
+                u.id
+            ),
+        ));
+    }
+    let lifetime = req
+        .lifetime_minutes
+        .unwrap_or_else(|| s.read(|t| t.tap_default_lifetime_minutes));
+    if !(10..=43_200).contains(&lifetime) {
+        return Err(AppError::graph(
+            axum::http::StatusCode::BAD_REQUEST,
+            "badRequest",
+            format!("lifetimeInMinutes must be between 10 and 43200, got {lifetime}"),
+        ));
+    }
+    let now = unix_now();
+    let tap = Tap {
+        id: random_uuid(),
+        pass: tap_pass(),
+        created_at: now,
+        start_at: req.start_date_time.unwrap_or(now),
+        lifetime_minutes: lifetime,
+        is_usable_once: req.is_usable_once.unwrap_or(false),
+        used: false,
+        propagation_delay_secs: req.propagation_delay_secs.unwrap_or(0),
+    };
+    let res = s.write(|t| {
+        let Some(user) = t.user_mut(&u.id) else { return Err(AppError::NotFound("user vanished".into())) };
+        user.taps.retain(|tp| tp.usable(now));
+        if !user.taps.is_empty() {
+            return Err(AppError::graph(
+                axum::http::StatusCode::BAD_REQUEST,
+                "badRequest",
+                "The user already has a Temporary Access Pass. Delete it before creating a new one.",
+            ));
+        }
+        user.taps.push(tap.clone());
+        Ok(())
+    });
+    res?;
+    s.record(
+        "tap",
+        Some(&u),
+        true,
+        &format!("TAP {} created, lifetime {lifetime} min", tap.id),
+    );
+    Ok((u, tap))
+}
+
+/// An 8-character pass from an alphabet without look-alikes, like Entra's.
+fn tap_pass() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789@#$%&";
+    crate::util::random_bytes(8)
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+async fn create_tap(
+    State(s): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let req: TapReq = if body.is_empty() {
+        TapReq::default()
+    } else {
+        crate::web::json(&body)?
+    };
+    let (_, tap) = make_tap(&s, &id, &req)?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(serde_json::to_value(&tap)?),
+    )
+        .into_response())
+}
+
+async fn events(
+    State(s): State<Arc<SimState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let kind = q.get("kind");
+    let user = q.get("user").map(|u| u.to_ascii_lowercase());
+    s.read(|t| {
+        let list: Vec<&crate::model::Event> = t
+            .events
+            .iter()
+            .filter(|e| kind.is_none_or(|k| &e.kind == k))
+            .filter(|e| {
+                user.as_ref().is_none_or(|u| {
+                    e.user_id.as_deref().map(str::to_ascii_lowercase).as_ref() == Some(u)
+                        || e.upn.as_deref().map(str::to_ascii_lowercase).as_ref() == Some(u)
+                })
+            })
+            .collect();
+        axum::Json(json!(list)).into_response()
+    })
+}

@@ -1,0 +1,223 @@
+//! Attestation and assertion checks, done by webauthn-rs-core (an independent
+//! relying-party library) with Microsoft's rules on top: the RP ID is
+//! `login.microsoft.com`, the challenge is whatever bytes the page used (the
+//! UTF-8 of serverChallenge), user verification is required, and only full
+//! `packed` attestation with an x5c chain is accepted.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use webauthn_rs_core::WebauthnCore;
+use webauthn_rs_core::attestation::verify_attestation_ca_chain;
+use webauthn_rs_core::proto::{
+    AttestationCaListBuilder, AttestationConveyancePreference, AttestationFormat,
+    AttestationMetadata, AuthenticationState, AuthenticatorAttachment, Credential,
+    ParsedAttestationData, PublicKeyCredential, RegisterPublicKeyCredential, RegistrationState,
+    UserVerificationPolicy,
+};
+
+use crate::model::Fido2Policy;
+use crate::util::b64url;
+
+pub const RP_ID: &str = "login.microsoft.com";
+pub const ORIGIN: &str = "https://login.microsoft.com";
+
+/// What a verified registration yields, kept until the key is named.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attested {
+    pub credential: serde_json::Value,
+    pub credential_id: String,
+    pub aaguid: String,
+    pub fmt: String,
+}
+
+/// Why a registration or sign-in was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The data could not be parsed at all.
+    #[error("malformed credential: {0}")]
+    Malformed(String),
+    /// The ceremony failed: challenge, origin, RP ID, signature, counter...
+    #[error("verification failed: {0}")]
+    Failed(String),
+    /// Valid, but the tenant's policy refuses it (attestation, AAGUID).
+    #[error("rejected by policy: {0}")]
+    Policy(String),
+}
+
+fn rp(origin: &str, rp_id: &str) -> Result<WebauthnCore, VerifyError> {
+    let origin = url::Url::parse(origin).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    Ok(WebauthnCore::new_unsafe_experts_only(
+        "Microsoft",
+        rp_id,
+        vec![origin],
+        Duration::from_secs(300),
+        None,
+        None,
+    ))
+}
+
+/// Builds the registration state for `challenge` (the exact bytes the page
+/// passes as `publicKey.challenge`). webauthn-rs draws its own random
+/// challenge, so the state is round-tripped through serde to put ours in.
+pub fn registration_state(
+    user_handle: &[u8],
+    upn: &str,
+    display_name: &str,
+    exclude: Vec<Vec<u8>>,
+    challenge: &[u8],
+) -> Result<serde_json::Value, VerifyError> {
+    let core = rp(ORIGIN, RP_ID)?;
+    let builder = core
+        .new_challenge_register_builder(user_handle, upn, display_name)
+        .map_err(|e| VerifyError::Malformed(e.to_string()))?
+        .attestation(AttestationConveyancePreference::Direct)
+        .user_verification_policy(UserVerificationPolicy::Required)
+        .authenticator_attachment(Some(AuthenticatorAttachment::CrossPlatform))
+        .exclude_credentials(Some(exclude))
+        // A security key is device-bound; synced passkeys are another policy.
+        .reject_synchronised_authenticators(true);
+    let (_ccr, state) = core
+        .generate_challenge_register(builder)
+        .map_err(|e| VerifyError::Failed(e.to_string()))?;
+    let mut v = serde_json::to_value(&state).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    v["challenge"] = serde_json::Value::String(b64url(challenge));
+    Ok(v)
+}
+
+/// Verifies a registration against `state` and the tenant's FIDO2 policy.
+pub fn verify_registration(
+    state: &serde_json::Value,
+    reg: &RegisterPublicKeyCredential,
+    policy: &Fido2Policy,
+    origin: &str,
+) -> Result<Attested, VerifyError> {
+    let state: RegistrationState = serde_json::from_value(state.clone())
+        .map_err(|e| VerifyError::Failed(format!("registration state: {e}")))?;
+    let core = rp(origin, RP_ID)?;
+    let cred = core
+        .register_credential(reg, &state, None)
+        .map_err(|e| VerifyError::Failed(format!("{e:?}")))?;
+
+    // Microsoft refuses self and none attestation even without enforcement.
+    if cred.attestation_format != AttestationFormat::Packed {
+        return Err(VerifyError::Policy(format!(
+            "attestation format {:?} is not accepted; full packed attestation with x5c is required",
+            cred.attestation_format
+        )));
+    }
+    match &cred.attestation.data {
+        ParsedAttestationData::Basic(chain) | ParsedAttestationData::AttCa(chain)
+            if !chain.is_empty() => {}
+        other => {
+            return Err(VerifyError::Policy(format!(
+                "attestation type {} is not accepted; an x5c batch certificate is required",
+                match other {
+                    ParsedAttestationData::Self_ => "self",
+                    ParsedAttestationData::None => "none",
+                    _ => "without certificate",
+                }
+            )));
+        }
+    }
+    let aaguid = match &cred.attestation.metadata {
+        AttestationMetadata::Packed { aaguid } => *aaguid,
+        _ => uuid::Uuid::nil(),
+    };
+    let aaguid_s = aaguid.hyphenated().to_string();
+    if !policy.allowed_aaguids.is_empty()
+        && !policy
+            .allowed_aaguids
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&aaguid_s))
+    {
+        return Err(VerifyError::Policy(format!(
+            "AAGUID {aaguid_s} is not on the tenant's allow-list"
+        )));
+    }
+    if policy.enforce_attestation {
+        if policy.trusted_attestation_cas.is_empty() {
+            return Err(VerifyError::Policy(
+                "attestation is enforced but the tenant trusts no attestation CA".into(),
+            ));
+        }
+        let mut builder = AttestationCaListBuilder::new();
+        for pem in &policy.trusted_attestation_cas {
+            builder
+                .insert_device_pem(
+                    pem.as_bytes(),
+                    aaguid,
+                    "trusted by tenant".into(),
+                    Default::default(),
+                )
+                .map_err(|e| VerifyError::Policy(format!("trusted CA unreadable: {e:?}")))?;
+        }
+        let list = builder.build();
+        match verify_attestation_ca_chain(
+            &cred.attestation.data,
+            &list,
+            std::time::SystemTime::now(),
+        ) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(VerifyError::Policy(
+                    "the attestation does not chain to a trusted CA".into(),
+                ));
+            }
+            Err(e) => {
+                return Err(VerifyError::Policy(format!(
+                    "the attestation chain is not trusted: {e:?}"
+                )));
+            }
+        }
+    }
+    let credential_id = b64url(cred.cred_id.as_ref());
+    let credential = serde_json::to_value(&cred).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    Ok(Attested {
+        credential,
+        credential_id,
+        aaguid: aaguid_s,
+        fmt: "packed".into(),
+    })
+}
+
+/// Verifies an assertion made over `challenge` by one of `credentials`.
+/// Returns the credential id (base64url) and the credential with its counter updated.
+pub fn verify_assertion(
+    credentials: &[serde_json::Value],
+    challenge: &[u8],
+    assertion: &PublicKeyCredential,
+) -> Result<(String, serde_json::Value), VerifyError> {
+    let creds: Vec<Credential> = credentials
+        .iter()
+        .filter_map(|c| serde_json::from_value(c.clone()).ok())
+        .collect();
+    if creds.is_empty() {
+        return Err(VerifyError::Failed("no security key is registered".into()));
+    }
+    let core = rp(ORIGIN, RP_ID)?;
+    let builder = core
+        .new_challenge_authenticate_builder(creds.clone(), Some(UserVerificationPolicy::Required))
+        .map_err(|e| VerifyError::Failed(format!("{e:?}")))?;
+    let (_rcr, state) = core
+        .generate_challenge_authenticate(builder)
+        .map_err(|e| VerifyError::Failed(format!("{e:?}")))?;
+    let mut v = serde_json::to_value(&state).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    v["challenge"] = serde_json::Value::String(b64url(challenge));
+    let state: AuthenticationState =
+        serde_json::from_value(v).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    let result = core
+        .authenticate_credential(assertion, &state)
+        .map_err(|e| VerifyError::Failed(format!("{e:?}")))?;
+    let used = creds
+        .into_iter()
+        .find(|c| c.cred_id.as_ref() as &[u8] == result.cred_id().as_ref() as &[u8])
+        .ok_or_else(|| VerifyError::Failed("credential vanished".into()))?;
+    let mut used = used;
+    if result.needs_update() {
+        used.counter = result.counter();
+    }
+    let id = b64url(used.cred_id.as_ref());
+    let value = serde_json::to_value(&used).map_err(|e| VerifyError::Failed(e.to_string()))?;
+    Ok((id, value))
+}

@@ -1,0 +1,251 @@
+// Security info (mysignins.microsoft.com/security-info), rendered on the
+// client like the real React app. DOM anchors, stable in every locale:
+//   button[name="Add method"]                       "Add sign-in method"
+//   div[role=dialog]                                the add-method dialog
+//   div[role=combobox][aria-label="Authentication method options"] -> div[role=listbox] > [role=option]
+//   button.ms-Button--primary                       Add / Next / Done
+//   button[name="USB device"], button[name="NFC device"]
+//   input[id^=TextField]                            the key's name
+//   #ms-banner                                      errors (key limit, two-factor, policy)
+//   div[role=list]#methodsList > div[role=listitem][data-method-type]
+(function () {
+  "use strict";
+  var cfg = window.$SiConfig || {};
+  var S = window.$Strings || {};
+  var root = document.getElementById("root");
+  var sessionCtx = null;
+  var legacy = cfg.protocol === "legacy";
+
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) {
+      if (k === "text") e.textContent = attrs[k];
+      else if (k === "onclick") e.addEventListener("click", attrs[k]);
+      else if (attrs[k] === true) e.setAttribute(k, "");
+      else if (attrs[k] !== false && attrs[k] != null) e.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+  function button(label, opts) {
+    opts = opts || {};
+    return el("button", {
+      type: "button",
+      "class": "ms-Button " + (opts.primary ? "ms-Button--primary" : "ms-Button--default") + (opts.extra ? " " + opts.extra : ""),
+      name: opts.name || label,
+      "aria-label": opts.aria || null,
+      disabled: !!opts.disabled,
+      onclick: opts.onclick
+    }, [el("span", { "class": "ms-Button-label", text: label })]);
+  }
+  function stripPrefix(t) { return t.indexOf(")]}',") === 0 ? t.slice(t.indexOf("\n") + 1) : t; }
+  function api(path, body) {
+    var url = legacy && path.indexOf("/api/authenticationmethods/") === 0
+      ? cfg.legacyApi + (path.endsWith("/new") ? "/AddSecurityInfo" : "/VerifySecurityInfo")
+      : path;
+    var headers = { "Content-Type": "application/json" };
+    if (sessionCtx) { headers.SessionCtxV2 = sessionCtx; }
+    return fetch(url, {
+      method: body === undefined ? "GET" : "POST",
+      headers: headers,
+      credentials: legacy && url.indexOf("https://") === 0 ? "omit" : "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.text().then(function (t) {
+        var j = null;
+        try { j = JSON.parse(stripPrefix(t)); } catch (e) { j = null; }
+        if (!r.ok) { var err = new Error((j && j.error && j.error.message) || ("HTTP " + r.status)); err.status = r.status; throw err; }
+        return j;
+      });
+    });
+  }
+
+  var banner = null;
+  function showBanner(text) {
+    banner.hidden = false;
+    banner.textContent = "";
+    banner.appendChild(el("div", { "class": "ms-MessageBar-text", text: text }));
+  }
+  function hideBanner() { banner.hidden = true; banner.textContent = ""; }
+
+  var list = null;
+  function renderMethods(methods) {
+    list.textContent = "";
+    if (!methods.length) { list.appendChild(el("div", { "class": "si-empty", text: S.no_methods })); return; }
+    methods.forEach(function (m) {
+      var label = m.Type === 18 ? S.m_security_key : m.Type === 1 ? S.m_phone : m.Type === 6 ? S.m_authenticator : m.Type === 8 ? S.m_email : m.Kind;
+      list.appendChild(el("div", { role: "listitem", "class": "si-method", "data-method-type": String(m.Type), "data-credential-id": m.CredentialId || null }, [
+        el("span", { "class": "si-method-type", text: label }),
+        el("span", { "class": "si-method-name", text: m.DisplayName || "" })
+      ]));
+    });
+  }
+  function loadMethods() {
+    return api("/api/authenticationmethods").then(function (j) { renderMethods((j && j.Methods) || []); });
+  }
+
+  // ---- the dialog ----
+  var dialog = null;
+  function closeDialog() { if (dialog) { dialog.remove(); dialog = null; } }
+  function openDialog(title, body, buttons) {
+    closeDialog();
+    dialog = el("div", { "class": "ms-Layer si-overlay" }, [
+      el("div", { role: "dialog", "aria-modal": "true", "aria-labelledby": "si-dialog-title", "class": "ms-Dialog-main" }, [
+        el("div", { role: "heading", "aria-level": "2", id: "si-dialog-title", "class": "ms-Dialog-title", text: title }),
+        el("div", { "class": "ms-Dialog-inner" }, body),
+        el("div", { "class": "ms-Dialog-actions" }, buttons)
+      ])
+    ]);
+    document.body.appendChild(dialog);
+  }
+
+  function stepChooseMethod() {
+    var chosen = null;
+    var addBtn = button(S.add, { primary: true, name: "Add", disabled: true, onclick: function () {
+      if (chosen === "securityKey") stepKeyType(); else { closeDialog(); showBanner(S.generic_error); }
+    } });
+    var current = el("span", { "class": "ms-Dropdown-title", text: S.choose_method });
+    var listbox = el("div", { role: "listbox", id: "si-method-listbox", "class": "ms-Dropdown-items", hidden: true });
+    var combo = el("div", {
+      role: "combobox", tabindex: "0", "class": "ms-Dropdown",
+      "aria-label": "Authentication method options", "aria-expanded": "false",
+      "aria-haspopup": "listbox", "aria-controls": "si-method-listbox"
+    }, [current]);
+    function toggle() {
+      var open = listbox.hidden;
+      listbox.hidden = !open;
+      combo.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    combo.addEventListener("click", toggle);
+    combo.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " " || e.key === "ArrowDown") { e.preventDefault(); toggle(); } });
+    [["securityKey", S.m_security_key], ["phone", S.m_phone], ["email", S.m_email], ["authenticator", S.m_authenticator]].forEach(function (o) {
+      var opt = el("button", { type: "button", role: "option", "class": "ms-Dropdown-item", "data-value": o[0], "aria-selected": "false", text: o[1] });
+      opt.addEventListener("click", function () {
+        chosen = o[0];
+        current.textContent = o[1];
+        Array.prototype.forEach.call(listbox.children, function (c) { c.setAttribute("aria-selected", c === opt ? "true" : "false"); });
+        listbox.hidden = true;
+        combo.setAttribute("aria-expanded", "false");
+        addBtn.disabled = false;
+      });
+      listbox.appendChild(opt);
+    });
+    openDialog(S.dlg_title, [el("p", { text: S.dlg_which }), combo, listbox], [
+      button(S.cancel, { name: "Cancel", onclick: closeDialog }), addBtn
+    ]);
+  }
+
+  function stepKeyType() {
+    openDialog(S.m_security_key, [
+      el("p", { text: S.sk_choose }),
+      el("div", { "class": "si-choices" }, [
+        button(S.usb, { name: "USB device", extra: "si-choice", onclick: stepReady }),
+        button(S.nfc, { name: "NFC device", extra: "si-choice", onclick: stepReady })
+      ])
+    ], [button(S.cancel, { name: "Cancel", onclick: closeDialog })]);
+  }
+
+  function stepReady() {
+    var next = button(S.next, { primary: true, name: "Next", onclick: function () {
+      next.disabled = true;
+      startProvisioning().catch(function (e) { closeDialog(); showBanner(S.generic_error + (e && e.message ? " (" + e.message + ")" : "")); });
+    } });
+    openDialog(S.m_security_key, [el("p", { text: S.sk_ready })], [
+      button(S.back, { name: "Back", onclick: stepKeyType }), next
+    ]);
+  }
+
+  function bannerFor(j) {
+    if (j.ErrorCode === 21) return S.limit_reached;
+    if (j.ErrorCode === 23) return S.two_factor;
+    if (j.ErrorCode === 24) return S.policy_disabled;
+    if (j.ErrorCode === 30) return S.reg_rejected;
+    return j.ErrorMessage || S.reg_failed;
+  }
+
+  function startProvisioning() {
+    return api("/api/authenticationmethods/new", { Type: legacy ? 12 : 18 }).then(function (j) {
+      if (!j || j.ErrorCode) { closeDialog(); showBanner(bannerFor(j || {})); return; }
+      var data = JSON.parse(j.Data);
+      var rd = data.requestData;
+      var form = el("form", { method: "POST", action: data.provisionUrl + "?cid=" + encodeURIComponent(crypto.randomUUID ? crypto.randomUUID() : String(Date.now())), hidden: true });
+      Object.keys(rd).forEach(function (k) { form.appendChild(el("input", { type: "hidden", name: k, value: rd[k] })); });
+      document.body.appendChild(form);
+      form.submit();
+    });
+  }
+
+  function stepName(canary, ctx) {
+    var input = el("input", { type: "text", id: "TextField" + Math.floor(Math.random() * 1000), "class": "ms-TextField-field", "aria-label": S.name_label, maxlength: "64", autocomplete: "off" });
+    var err = el("div", { role: "alert", "class": "ms-TextField-errorMessage", hidden: true });
+    var next = button(S.next, { primary: true, name: "Next", onclick: function () {
+      var name = input.value.trim();
+      if (!name) { err.textContent = S.name_empty; err.hidden = false; return; }
+      next.disabled = true;
+      var vd = { Name: name, Canary: canary };
+      if (ctx) {
+        vd.AttestationObject = ctx.attestationObject;
+        vd.ClientDataJson = ctx.clientDataJson;
+        vd.CredentialId = ctx.credentialId;
+        vd.ClientExtensionResults = ctx.clientExtensionResults;
+        vd.Transports = ctx.transports ? ctx.transports.split(",") : [];
+        vd.AAGuid = ctx.aaguid;
+      }
+      api("/api/authenticationmethods/verify", { Type: legacy ? 12 : 18, VerificationData: JSON.stringify(vd) }).then(function (j) {
+        if (j && j.VerificationState === 2) { stepDone(); loadMethods(); }
+        else { closeDialog(); showBanner(bannerFor(j || {})); }
+      }, function (e) { closeDialog(); showBanner(S.generic_error + " (" + e.message + ")"); });
+    } });
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") next.click(); });
+    openDialog(S.m_security_key, [
+      el("p", { text: S.name_prompt }),
+      el("label", { "for": input.id, "class": "ms-Label", text: S.name_label }),
+      input, err
+    ], [next]);
+    input.focus();
+  }
+
+  function stepDone() {
+    openDialog(S.m_security_key, [el("p", { text: S.all_set })], [
+      button(S.done, { primary: true, name: "Done", onclick: closeDialog })
+    ]);
+  }
+
+  function render() {
+    root.textContent = "";
+    banner = el("div", { id: "ms-banner", role: "alert", "class": "ms-MessageBar ms-MessageBar--error", hidden: true });
+    list = el("div", { role: "list", id: "methodsList", "class": "si-methods" });
+    root.appendChild(el("div", { "class": "si-header" }, [
+      el("span", { "class": "si-user", text: cfg.displayName || "" })
+    ]));
+    root.appendChild(el("main", { "class": "si-main" }, [
+      el("div", { role: "heading", "aria-level": "1", "class": "si-title", text: S.si_title }),
+      el("p", { "class": "si-desc", text: S.si_desc }),
+      banner,
+      button(S.add_method, { name: "Add method", extra: "ms-Button--action", aria: S.add_method, onclick: function () { hideBanner(); stepChooseMethod(); } }),
+      list
+    ]));
+  }
+
+  render();
+  api("/api/session/authorize", {}).then(function (j) {
+    sessionCtx = j.sessionCtxV2;
+    return loadMethods();
+  }).then(function () {
+    var h = location.hash;
+    var ok = /fidoProvisionSuccess=([^&]+)/.exec(h);
+    var bad = /fidoProvisionError=([^&]+)/.exec(h);
+    if (ok || bad) history.replaceState(null, "", location.pathname);
+    if (ok) {
+      var canary = decodeURIComponent(ok[1]), ctx = null;
+      try { ctx = JSON.parse(sessionStorage.getItem("fidoProvisionContext") || "null"); } catch (e) { ctx = null; }
+      if (ctx && ctx.canary !== canary) ctx = null;
+      sessionStorage.removeItem("fidoProvisionContext");
+      stepName(canary, ctx);
+    } else if (bad) {
+      showBanner(S.reg_failed);
+    }
+  }).catch(function (e) {
+    showBanner(S.generic_error + " (" + e.message + ")");
+  });
+})();
