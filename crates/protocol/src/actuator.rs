@@ -25,6 +25,9 @@ pub enum ActuatorMessage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
+    /// Random per document: tells a new page load from a re-render.
+    #[serde(default)]
+    pub document: String,
     pub url: String,
     #[serde(default)]
     pub title: String,
@@ -33,6 +36,26 @@ pub struct Snapshot {
     /// Interactive elements and headings, in document order.
     #[serde(default)]
     pub elements: Vec<Element>,
+    /// What the sign-in pages' `$Config` blob says, when the page has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PageConfig>,
+}
+
+/// The few fields of Microsoft's `$Config={...}` the engine reads. The
+/// actuator finds the blob in the page's inline script text (it cannot read
+/// page variables from its isolated world).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageConfig {
+    /// Which page this is (`ConvergedSignIn`, `KmsiInterrupt`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgid: Option<String>,
+    /// `iErrorCode`, when the page shows an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// `strServiceExceptionMessage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_exception: Option<String>,
 }
 
 /// One element as the actuator saw it.
@@ -59,6 +82,14 @@ pub struct Element {
     pub visible: bool,
     #[serde(default)]
     pub enabled: bool,
+    /// The `class` attribute, cut short (Fluent UI marks primary buttons
+    /// with `ms-Button--primary`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub class: String,
+    /// Handle of the enclosing `role=dialog` element, if any: tells the
+    /// engine which of two open dialogs a button belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialog: Option<u32>,
 }
 
 #[cfg(test)]

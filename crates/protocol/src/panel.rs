@@ -22,7 +22,11 @@ pub const MAX_TEXT_LEN: usize = 512;
 
 /// What a panel may ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum PanelRequest {
     /// Is the extension there, which version, can it work?
     Ping,
@@ -189,7 +193,11 @@ pub fn is_guid(s: &str) -> bool {
 
 /// Everything the extension answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ExtensionResponse {
     Pong(Pong),
     SelfTestResult(SelfTestResult),

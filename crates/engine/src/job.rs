@@ -1,0 +1,633 @@
+//! A job's state and the decision function.
+//!
+//! [`decide`] is the whole engine: given the job and the latest snapshot (and
+//! the time), it answers what to do next. It is called on every settled
+//! snapshot and when a deadline it asked for arrives, so every wait is for an
+//! event (a snapshot) or a named deadline, never a fixed sleep.
+
+use crate::failure::Failure;
+use crate::locale;
+use crate::page::{Handle, Page, recognise};
+use crate::view::View;
+use protocol::actuator::Snapshot;
+use protocol::panel::Mode;
+use serde::{Deserialize, Serialize};
+
+/// Where a job starts: Security info redirects to sign-in.
+pub const START_URL: &str = "https://mysignins.microsoft.com/security-info";
+
+/// Named timeouts, in milliseconds. Defaults suit a normal office network;
+/// the administrator can raise them in Options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Timeouts {
+    /// Any one step (a page transition). Default 30 s.
+    pub step_ms: u64,
+    /// The WebAuthn ceremony, vault call included. Default 60 s.
+    pub register_ms: u64,
+    /// How long a new TAP may take to propagate. Default 120 s.
+    pub tap_propagation_ms: u64,
+    /// How long an unrecognised page may last before the job fails (pages
+    /// pass through states the recogniser need not know). Default 5 s.
+    pub unknown_grace_ms: u64,
+    /// A click that changed nothing is repeated after this. Default 3 s.
+    pub retry_after_ms: u64,
+    /// Manual mode: how long the administrator has. Default 15 min.
+    pub manual_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            step_ms: 30_000,
+            register_ms: 60_000,
+            tap_propagation_ms: 120_000,
+            unknown_grace_ms: 5_000,
+            retry_after_ms: 3_000,
+            manual_ms: 15 * 60_000,
+        }
+    }
+}
+
+/// The steps of a provisioning, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    Open,
+    Username,
+    AccessPass,
+    StaySignedIn,
+    SecurityInfo,
+    AddMethod,
+    UsbDevice,
+    KeyReady,
+    Register,
+    NameKey,
+    Finish,
+    Confirm,
+    /// Manual mode: the administrator is clicking through.
+    Watch,
+}
+
+impl Step {
+    /// The step's name in logs and timeout errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Open => "open",
+            Step::Username => "signIn.username",
+            Step::AccessPass => "signIn.accessPass",
+            Step::StaySignedIn => "signIn.staySignedIn",
+            Step::SecurityInfo => "securityInfo.open",
+            Step::AddMethod => "securityInfo.addMethod",
+            Step::UsbDevice => "securityInfo.usbDevice",
+            Step::KeyReady => "securityInfo.keyReady",
+            Step::Register => "register.webauthn",
+            Step::NameKey => "register.name",
+            Step::Finish => "register.done",
+            Step::Confirm => "confirm.listed",
+            Step::Watch => "manual.watch",
+        }
+    }
+
+    /// Rough share of the work done when this step starts (for progress bars).
+    pub fn progress(self) -> f32 {
+        match self {
+            Step::Open => 0.02,
+            Step::Username => 0.08,
+            Step::AccessPass => 0.16,
+            Step::StaySignedIn => 0.24,
+            Step::SecurityInfo => 0.32,
+            Step::AddMethod => 0.40,
+            Step::UsbDevice => 0.48,
+            Step::KeyReady => 0.55,
+            Step::Register => 0.65,
+            Step::NameKey => 0.80,
+            Step::Finish => 0.90,
+            Step::Confirm => 0.95,
+            Step::Watch => 0.5,
+        }
+    }
+}
+
+/// A value to type. The TAP is named, not carried: the engine never holds it,
+/// so it cannot leak into a decision log; the worker fills it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "text", rename_all = "camelCase")]
+pub enum TypedValue {
+    Text(String),
+    AccessPass,
+}
+
+/// A primitive the actuator carries out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Command {
+    Click { handle: Handle },
+    Fill { handle: Handle, value: TypedValue },
+    Navigate { url: String },
+}
+
+/// What to do next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "camelCase")]
+pub enum Decision {
+    /// Carry these out in order.
+    Act {
+        commands: Vec<Command>,
+    },
+    /// Nothing to do until the next snapshot, or until `until_ms` (then call
+    /// [`decide`] again with the last snapshot).
+    Wait {
+        until_ms: u64,
+    },
+    /// The key is registered and listed.
+    Done {
+        key_name: String,
+    },
+    Fail {
+        failure: Failure,
+    },
+}
+
+/// What was last done, to tell "our click is still taking effect" from "the
+/// page came back and needs acting on again".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastAction {
+    pub signature: String,
+    pub document: String,
+    pub at_ms: u64,
+    pub attempts: u32,
+}
+
+/// One entry of the step timeline in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepRecord {
+    pub step: String,
+    pub started_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_ms: Option<u64>,
+    /// The page seen when the step started.
+    pub page: String,
+}
+
+/// A job, as persisted between service worker restarts. Holds no secret:
+/// whether a TAP exists, not the TAP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub request_id: String,
+    pub mode: Mode,
+    pub upn: String,
+    pub has_tap: bool,
+    pub key_name: String,
+    pub timeouts: Timeouts,
+    pub step: Step,
+    pub started_ms: u64,
+    pub step_started_ms: u64,
+    #[serde(default)]
+    pub last: Option<LastAction>,
+    /// When the password page was first seen in place of the TAP page.
+    #[serde(default)]
+    pub tap_wait_since_ms: Option<u64>,
+    /// A scheduled retry of the sign-in (TAP propagation).
+    #[serde(default)]
+    pub retry_at_ms: Option<u64>,
+    #[serde(default)]
+    pub tap_attempts: u32,
+    #[serde(default)]
+    pub unknown_since_ms: Option<u64>,
+    /// Manual mode: Security info's list when first seen.
+    #[serde(default)]
+    pub listed_before: Option<Vec<String>>,
+    #[serde(default)]
+    pub timeline: Vec<StepRecord>,
+}
+
+impl Job {
+    pub fn new(
+        request_id: &str,
+        mode: Mode,
+        upn: &str,
+        has_tap: bool,
+        key_name: &str,
+        timeouts: Timeouts,
+        now_ms: u64,
+    ) -> Self {
+        Job {
+            request_id: request_id.to_string(),
+            mode,
+            upn: upn.to_string(),
+            has_tap,
+            key_name: key_name.to_string(),
+            timeouts,
+            step: Step::Open,
+            started_ms: now_ms,
+            step_started_ms: now_ms,
+            last: None,
+            tap_wait_since_ms: None,
+            retry_at_ms: None,
+            tap_attempts: 0,
+            unknown_since_ms: None,
+            listed_before: None,
+            timeline: vec![StepRecord {
+                step: Step::Open.name().into(),
+                started_ms: now_ms,
+                ended_ms: None,
+                page: String::new(),
+            }],
+        }
+    }
+
+    fn step_timeout(&self) -> u64 {
+        match self.step {
+            Step::Register => self.timeouts.register_ms,
+            Step::Watch => self.timeouts.manual_ms,
+            _ => self.timeouts.step_ms,
+        }
+    }
+
+    /// When the current step times out.
+    pub fn deadline_ms(&self) -> u64 {
+        self.step_started_ms + self.step_timeout()
+    }
+
+    fn enter(&mut self, step: Step, page: &Page, now_ms: u64) {
+        if step == self.step {
+            return;
+        }
+        if let Some(last) = self.timeline.last_mut() {
+            last.ended_ms = Some(now_ms);
+        }
+        self.timeline.push(StepRecord {
+            step: step.name().into(),
+            started_ms: now_ms,
+            ended_ms: None,
+            page: page.kind().into(),
+        });
+        self.step = step;
+        self.step_started_ms = now_ms;
+    }
+
+    /// Closes the timeline when the job ends.
+    pub fn finish(&mut self, now_ms: u64) {
+        if let Some(last) = self.timeline.last_mut()
+            && last.ended_ms.is_none()
+        {
+            last.ended_ms = Some(now_ms);
+        }
+    }
+}
+
+/// A page's identity for de-duplicating actions: the kind plus the state
+/// that an action changes.
+fn signature(page: &Page) -> String {
+    match page {
+        Page::MethodPicker { option, chosen, .. } => {
+            format!("methodPicker:{}:{}", option.is_some(), chosen)
+        }
+        p => p.kind().to_string(),
+    }
+}
+
+fn timeout(job: &Job, v: &View<'_>) -> Decision {
+    Decision::Fail {
+        failure: Failure::StepTimeout {
+            step: job.step.name().into(),
+            timeout_s: job.step_timeout() / 1000,
+            summary: v.summary(),
+        },
+    }
+}
+
+fn fail(failure: Failure) -> Decision {
+    Decision::Fail { failure }
+}
+
+/// Decides the next move. `now_ms` is wall-clock milliseconds.
+pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
+    let v = View::new(snap);
+    let page = recognise(&v);
+    let upn = job.upn.clone();
+
+    // Failures the page states outright come before any waiting.
+    match &page {
+        Page::Username { error: Some(e), .. } => {
+            return fail(if e.is_empty() {
+                Failure::UnknownUser { upn }
+            } else {
+                Failure::SignInError { detail: e.clone() }
+            });
+        }
+        Page::AccessPass { error: Some(_), .. } | Page::OneTimeCode { error: Some(_), .. } => {
+            return fail(Failure::TapNotFound { upn });
+        }
+        Page::ProofUp => return fail(Failure::ProofUpRequired { upn }),
+        Page::SignInErrorPage { text } => {
+            return fail(Failure::SignInError {
+                detail: text.clone(),
+            });
+        }
+        Page::SecurityInfoError { text } => return fail(classify_security_info_error(text, &upn)),
+        Page::FidoCreate { error: Some(text) } => {
+            return fail(if locale::contains(text, locale::KEY_REQUIREMENTS) {
+                Failure::AttestationRejected {
+                    detail: text.clone(),
+                }
+            } else {
+                Failure::RegistrationFailed {
+                    detail: text.clone(),
+                }
+            });
+        }
+        _ => {}
+    }
+
+    // An unknown page gets a short grace: pages pass through states the
+    // recogniser need not know.
+    if page == Page::Unknown {
+        let since = *job.unknown_since_ms.get_or_insert(now_ms);
+        if now_ms >= since + job.timeouts.unknown_grace_ms {
+            return fail(Failure::UnknownPage {
+                summary: v.summary(),
+            });
+        }
+        return Decision::Wait {
+            until_ms: (since + job.timeouts.unknown_grace_ms).min(job.deadline_ms()),
+        };
+    }
+    job.unknown_since_ms = None;
+
+    if job.mode == Mode::Manual {
+        return decide_manual(job, &page, &v, now_ms);
+    }
+
+    // The password page instead of the TAP page: a tenant that takes the TAP
+    // in the password box, or a TAP that has not propagated yet. Try it; on
+    // an error, start over after a short, growing pause, until the
+    // propagation deadline.
+    if let Page::Password { error: Some(_), .. } = &page {
+        let since = *job.tap_wait_since_ms.get_or_insert(now_ms);
+        let waited = now_ms.saturating_sub(since);
+        if waited >= job.timeouts.tap_propagation_ms {
+            return fail(Failure::TapNotPropagated {
+                upn,
+                waited_s: waited / 1000,
+            });
+        }
+        match job.retry_at_ms {
+            Some(at) if now_ms >= at => {
+                job.retry_at_ms = None;
+                job.last = None;
+                // Restarting the sign-in is progress: the step clock restarts.
+                job.step_started_ms = now_ms;
+                return Decision::Act {
+                    commands: vec![Command::Navigate {
+                        url: START_URL.into(),
+                    }],
+                };
+            }
+            Some(at) => return Decision::Wait { until_ms: at },
+            None => {
+                job.tap_attempts += 1;
+                let backoff = (1000u64 << job.tap_attempts.min(4)).min(10_000);
+                let at = now_ms + backoff;
+                job.retry_at_ms = Some(at);
+                return Decision::Wait { until_ms: at };
+            }
+        }
+    }
+
+    if now_ms >= job.deadline_ms() {
+        return timeout(job, &v);
+    }
+
+    // Our last action on this very page state is still taking effect: wait
+    // for the page to change, and repeat it once in a while if it does not.
+    let sig = signature(&page);
+    let repeat = match &job.last {
+        Some(last) if last.signature == sig && last.document == snap.document => {
+            let retry_at = last.at_ms + job.timeouts.retry_after_ms;
+            if now_ms < retry_at || last.attempts >= 3 {
+                let until = if last.attempts >= 3 {
+                    job.deadline_ms()
+                } else {
+                    retry_at
+                };
+                return Decision::Wait {
+                    until_ms: until.min(job.deadline_ms()),
+                };
+            }
+            last.attempts
+        }
+        _ => 0,
+    };
+
+    let (step, commands) = match &page {
+        Page::Loading | Page::Unknown => {
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
+        Page::Username { input, submit, .. } => (
+            Step::Username,
+            vec![
+                Command::Fill {
+                    handle: *input,
+                    value: TypedValue::Text(job.upn.clone()),
+                },
+                Command::Click { handle: *submit },
+            ],
+        ),
+        Page::AccessPass { input, submit, .. }
+        | Page::OneTimeCode { input, submit, .. }
+        | Page::Password { input, submit, .. } => {
+            if !job.has_tap {
+                return fail(Failure::SignInError {
+                    detail: "Microsoft asks for a Temporary Access Pass and the request has none"
+                        .into(),
+                });
+            }
+            (
+                Step::AccessPass,
+                vec![
+                    Command::Fill {
+                        handle: *input,
+                        value: TypedValue::AccessPass,
+                    },
+                    Command::Click { handle: *submit },
+                ],
+            )
+        }
+        Page::StaySignedIn { no, .. } => (Step::StaySignedIn, vec![Command::Click { handle: *no }]),
+        Page::SecurityInfo { add, listed, .. } => {
+            if job.step >= Step::Finish {
+                if listed.iter().any(|t| t.contains(&job.key_name)) {
+                    job.finish(now_ms);
+                    return Decision::Done {
+                        key_name: job.key_name.clone(),
+                    };
+                }
+                // The list may still be loading; wait for it or the deadline.
+                job.enter(Step::Confirm, &page, now_ms);
+                return Decision::Wait {
+                    until_ms: job.deadline_ms(),
+                };
+            }
+            match add {
+                Some(add) => (Step::SecurityInfo, vec![Command::Click { handle: *add }]),
+                None => {
+                    return Decision::Wait {
+                        until_ms: job.deadline_ms(),
+                    };
+                }
+            }
+        }
+        Page::MethodPicker {
+            combobox,
+            option,
+            chosen,
+            add,
+        } => {
+            let cmd = match (option, chosen, add) {
+                (_, true, Some(add)) => Command::Click { handle: *add },
+                (Some(option), _, _) => Command::Click { handle: *option },
+                _ => Command::Click { handle: *combobox },
+            };
+            (Step::AddMethod, vec![cmd])
+        }
+        Page::KeyKind { usb } => (Step::UsbDevice, vec![Command::Click { handle: *usb }]),
+        Page::KeyReady { next } => (Step::KeyReady, vec![Command::Click { handle: *next }]),
+        Page::FidoCreate { .. } => {
+            job.enter(Step::Register, &page, now_ms);
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
+        Page::NameKey { input, next } => (
+            Step::NameKey,
+            vec![
+                Command::Fill {
+                    handle: *input,
+                    value: TypedValue::Text(job.key_name.clone()),
+                },
+                Command::Click { handle: *next },
+            ],
+        ),
+        Page::AllSet { done } => (Step::Finish, vec![Command::Click { handle: *done }]),
+        // Handled above.
+        Page::ProofUp | Page::SignInErrorPage { .. } | Page::SecurityInfoError { .. } => {
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
+    };
+    job.enter(step, &page, now_ms);
+    job.last = Some(LastAction {
+        signature: sig,
+        document: snap.document.clone(),
+        at_ms: now_ms,
+        attempts: repeat + 1,
+    });
+    Decision::Act { commands }
+}
+
+fn classify_security_info_error(text: &str, upn: &str) -> Failure {
+    let upn = upn.to_string();
+    if locale::contains(text, locale::KEY_LIMIT) {
+        Failure::KeyLimitReached { upn }
+    } else if locale::contains(text, locale::TWO_FACTOR) {
+        Failure::TwoFactorRequired { upn }
+    } else if locale::contains(text, locale::POLICY_DISALLOWS) {
+        Failure::PolicyDisallows { upn }
+    } else if locale::contains(text, locale::KEY_REQUIREMENTS) {
+        Failure::AttestationRejected {
+            detail: text.to_string(),
+        }
+    } else {
+        Failure::RegistrationFailed {
+            detail: text.to_string(),
+        }
+    }
+}
+
+/// Manual mode: sign in with the TAP when one came with the request, then
+/// watch the administrator; done when Security info lists a key that was not
+/// there when it was first seen.
+fn decide_manual(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decision {
+    match page {
+        Page::Username { input, submit, .. } if job.step < Step::Watch => {
+            let sig = signature(page);
+            if job
+                .last
+                .as_ref()
+                .is_some_and(|l| l.signature == sig && l.document == v.snap.document)
+            {
+                return Decision::Wait {
+                    until_ms: job.deadline_ms(),
+                };
+            }
+            job.enter(Step::Username, page, now_ms);
+            job.last = Some(LastAction {
+                signature: sig,
+                document: v.snap.document.clone(),
+                at_ms: now_ms,
+                attempts: 1,
+            });
+            Decision::Act {
+                commands: vec![
+                    Command::Fill {
+                        handle: *input,
+                        value: TypedValue::Text(job.upn.clone()),
+                    },
+                    Command::Click { handle: *submit },
+                ],
+            }
+        }
+        Page::AccessPass { input, submit, .. } if job.has_tap && job.step < Step::AccessPass => {
+            job.enter(Step::AccessPass, page, now_ms);
+            // Fill only: the administrator presses "Sign in" themselves.
+            let _ = submit;
+            Decision::Act {
+                commands: vec![Command::Fill {
+                    handle: *input,
+                    value: TypedValue::AccessPass,
+                }],
+            }
+        }
+        Page::SecurityInfo { listed, .. } => {
+            if job.step < Step::Watch {
+                job.enter(Step::Watch, page, now_ms);
+            }
+            match &job.listed_before {
+                None => {
+                    job.listed_before = Some(listed.clone());
+                }
+                Some(before) => {
+                    if let Some(new) = listed.iter().find(|t| !before.contains(t)) {
+                        job.key_name = new.clone();
+                        job.finish(now_ms);
+                        return Decision::Done {
+                            key_name: new.clone(),
+                        };
+                    }
+                }
+            }
+            Decision::Wait {
+                until_ms: job.deadline_ms(),
+            }
+        }
+        _ => {
+            if job.step < Step::Watch {
+                job.enter(Step::Watch, page, now_ms);
+            }
+            if now_ms >= job.deadline_ms() {
+                return timeout(job, v);
+            }
+            Decision::Wait {
+                until_ms: job.deadline_ms(),
+            }
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! The decision function on hand-written snapshots: one test per page and
+//! per edge case. Fixtures captured from the simulator live in
+//! `tests/fixtures/` and are exercised by `tests/fixtures.rs`.
+
+use engine::job::{Command, Decision, Job, START_URL, Step, Timeouts, TypedValue, decide};
+use engine::{Failure, Page};
+use protocol::actuator::{Element, PageConfig, Snapshot};
+use protocol::panel::Mode;
+
+/// A terse element builder: `el(1, "input").id("i0116").name("loginfmt")`.
+fn el(handle: u32, tag: &str) -> Element {
+    Element {
+        handle,
+        tag: tag.into(),
+        visible: true,
+        enabled: true,
+        ..Default::default()
+    }
+}
+
+trait Build {
+    fn id(self, v: &str) -> Self;
+    fn name(self, v: &str) -> Self;
+    fn ty(self, v: &str) -> Self;
+    fn role(self, v: &str) -> Self;
+    fn aria(self, v: &str) -> Self;
+    fn text(self, v: &str) -> Self;
+    fn class(self, v: &str) -> Self;
+    fn dialog(self, v: u32) -> Self;
+    fn hidden(self) -> Self;
+}
+
+impl Build for Element {
+    fn id(mut self, v: &str) -> Self {
+        self.id = Some(v.into());
+        self
+    }
+    fn name(mut self, v: &str) -> Self {
+        self.name = Some(v.into());
+        self
+    }
+    fn ty(mut self, v: &str) -> Self {
+        self.input_type = Some(v.into());
+        self
+    }
+    fn role(mut self, v: &str) -> Self {
+        self.role = Some(v.into());
+        self
+    }
+    fn aria(mut self, v: &str) -> Self {
+        self.aria_label = Some(v.into());
+        self
+    }
+    fn text(mut self, v: &str) -> Self {
+        self.text = v.into();
+        self
+    }
+    fn class(mut self, v: &str) -> Self {
+        self.class = v.into();
+        self
+    }
+    fn dialog(mut self, v: u32) -> Self {
+        self.dialog = Some(v);
+        self
+    }
+    fn hidden(mut self) -> Self {
+        self.visible = false;
+        self
+    }
+}
+
+fn snap(url: &str, doc: &str, elements: Vec<Element>) -> Snapshot {
+    Snapshot {
+        document: doc.into(),
+        url: url.into(),
+        title: String::new(),
+        lang: "en".into(),
+        elements,
+        config: None,
+    }
+}
+
+const LOGIN: &str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=x";
+const SI: &str = "https://mysignins.microsoft.com/security-info";
+
+fn username_page(doc: &str) -> Snapshot {
+    snap(
+        LOGIN,
+        doc,
+        vec![
+            el(1, "div").role("heading").text("Sign in"),
+            el(2, "input").id("i0116").name("loginfmt").ty("email"),
+            el(3, "input").id("idSIButton9").ty("submit").text("Next"),
+        ],
+    )
+}
+
+fn tap_page(doc: &str, error: Option<&str>) -> Snapshot {
+    let mut els = vec![
+        el(1, "div")
+            .role("heading")
+            .text("Enter Temporary Access Pass"),
+        el(2, "input")
+            .id("i0118a")
+            .name("accesspass")
+            .ty("password"),
+        el(3, "input")
+            .id("idSIButton9")
+            .ty("submit")
+            .text("Sign in"),
+    ];
+    if let Some(e) = error {
+        els.push(el(4, "div").id("passwordError").role("alert").text(e));
+    }
+    snap("https://login.microsoftonline.com/common/login", doc, els)
+}
+
+fn password_page(doc: &str, error: bool) -> Snapshot {
+    let mut els = vec![
+        el(1, "div").role("heading").text("Enter password"),
+        el(2, "input").id("i0118").name("passwd").ty("password"),
+        el(3, "input")
+            .id("idSIButton9")
+            .ty("submit")
+            .text("Sign in"),
+    ];
+    if error {
+        els.push(
+            el(4, "div")
+                .id("passwordError")
+                .role("alert")
+                .text("Your account or password is incorrect."),
+        );
+    }
+    snap("https://login.microsoftonline.com/common/login", doc, els)
+}
+
+fn security_info(doc: &str, listed: &[&str]) -> Snapshot {
+    let mut els = vec![
+        el(1, "h1").text("Security info"),
+        el(2, "button")
+            .name("Add method")
+            .text("Add sign-in method"),
+    ];
+    for (i, t) in listed.iter().enumerate() {
+        els.push(el(10 + i as u32, "div").role("listitem").text(t));
+    }
+    snap(SI, doc, els)
+}
+
+fn job() -> Job {
+    Job::new(
+        "req-1",
+        Mode::Automatic,
+        "adele@contoso.com",
+        true,
+        "IDM-23456789-ABC123-20261122",
+        Timeouts::default(),
+        1_000,
+    )
+}
+
+fn act(d: &Decision) -> &[Command] {
+    match d {
+        Decision::Act { commands } => commands,
+        other => panic!("expected Act, got {other:?}"),
+    }
+}
+
+fn failure(d: Decision) -> Failure {
+    match d {
+        Decision::Fail { failure } => failure,
+        other => panic!("expected Fail, got {other:?}"),
+    }
+}
+
+#[test]
+fn username_is_filled_and_submitted() {
+    let mut j = job();
+    let d = decide(&mut j, &username_page("d1"), 2_000);
+    assert_eq!(
+        act(&d),
+        [
+            Command::Fill {
+                handle: 2,
+                value: TypedValue::Text("adele@contoso.com".into())
+            },
+            Command::Click { handle: 3 }
+        ]
+    );
+    assert_eq!(j.step, Step::Username);
+}
+
+#[test]
+fn same_page_same_document_waits_then_repeats_once_the_retry_time_passes() {
+    let mut j = job();
+    decide(&mut j, &username_page("d1"), 2_000);
+    // A mutation snapshot of the same page: our submit is in flight.
+    assert_eq!(
+        decide(&mut j, &username_page("d1"), 2_100),
+        Decision::Wait { until_ms: 5_000 }
+    );
+    // Nothing changed for retry_after_ms: act again.
+    assert_eq!(act(&decide(&mut j, &username_page("d1"), 5_000)).len(), 2);
+}
+
+#[test]
+fn same_page_in_a_new_document_is_acted_on_at_once() {
+    let mut j = job();
+    decide(&mut j, &username_page("d1"), 2_000);
+    assert_eq!(act(&decide(&mut j, &username_page("d2"), 2_100)).len(), 2);
+}
+
+#[test]
+fn tap_goes_into_accesspass_by_name_never_by_value() {
+    let mut j = job();
+    let d = decide(&mut j, &tap_page("d2", None), 2_000);
+    assert_eq!(
+        act(&d)[0],
+        Command::Fill {
+            handle: 2,
+            value: TypedValue::AccessPass
+        }
+    );
+    assert!(
+        !serde_json::to_string(&j)
+            .expect("serializes")
+            .contains("Secret")
+    );
+}
+
+#[test]
+fn wrong_tap_is_tap_not_found() {
+    let mut j = job();
+    let d = decide(
+        &mut j,
+        &tap_page(
+            "d2",
+            Some("Your Temporary Access Pass couldn't be found or verified."),
+        ),
+        2_000,
+    );
+    assert_eq!(failure(d).code(), "tapNotFound");
+}
+
+#[test]
+fn tap_in_password_box_variant_types_the_tap_there() {
+    let mut j = job();
+    let d = decide(&mut j, &password_page("d2", false), 2_000);
+    assert_eq!(
+        act(&d)[0],
+        Command::Fill {
+            handle: 2,
+            value: TypedValue::AccessPass
+        }
+    );
+}
+
+#[test]
+fn unpropagated_tap_is_waited_out_then_retried_from_the_start() {
+    let mut j = job();
+    // The password box refused the TAP: wait with backoff, then start over.
+    let Decision::Wait { until_ms } = decide(&mut j, &password_page("d2", true), 10_000) else {
+        panic!("expected a wait")
+    };
+    assert!(until_ms > 10_000 && until_ms <= 20_000, "{until_ms}");
+    assert_eq!(
+        decide(&mut j, &password_page("d2", true), until_ms - 1),
+        Decision::Wait { until_ms }
+    );
+    let d = decide(&mut j, &password_page("d2", true), until_ms);
+    assert_eq!(
+        act(&d),
+        [Command::Navigate {
+            url: START_URL.into()
+        }]
+    );
+}
+
+#[test]
+fn tap_never_propagating_fails_with_its_own_error() {
+    let mut j = job();
+    decide(&mut j, &password_page("d2", true), 10_000);
+    let d = decide(
+        &mut j,
+        &password_page("d9", true),
+        10_000 + Timeouts::default().tap_propagation_ms,
+    );
+    assert_eq!(failure(d).code(), "tapNotPropagated");
+}
+
+#[test]
+fn stay_signed_in_answers_no() {
+    let mut j = job();
+    let s = snap(
+        "https://login.microsoftonline.com/kmsi",
+        "d3",
+        vec![
+            el(1, "div").role("heading").text("Stay signed in?"),
+            el(2, "div")
+                .id("KmsiDescription")
+                .text("Do this to reduce…"),
+            el(3, "input").id("idBtn_Back").ty("button").text("No"),
+            el(4, "input").id("idSIButton9").ty("submit").text("Yes"),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &s, 2_000)),
+        [Command::Click { handle: 3 }]
+    );
+}
+
+#[test]
+fn proof_up_interrupt_fails_with_its_own_error() {
+    let mut j = job();
+    let s = snap(
+        "https://login.microsoftonline.com/common/login",
+        "d3",
+        vec![
+            el(1, "div")
+                .id("ProofUpDescription")
+                .text("Your organization needs more information"),
+            el(2, "input")
+                .id("idSubmit_ProofUp_Redirect")
+                .ty("submit")
+                .text("Next"),
+        ],
+    );
+    assert_eq!(failure(decide(&mut j, &s, 2_000)).code(), "proofUpRequired");
+}
+
+#[test]
+fn pgid_alone_recognises_kmsi_when_ids_are_missing_the_description() {
+    let mut s = snap(
+        "https://login.microsoftonline.com/kmsi",
+        "d3",
+        vec![
+            el(3, "input").id("idBtn_Back").ty("button").text("Nein"),
+            el(4, "input").id("idSIButton9").ty("submit").text("Ja"),
+        ],
+    );
+    s.config = Some(PageConfig {
+        pgid: Some("KmsiInterrupt".into()),
+        ..Default::default()
+    });
+    assert_eq!(
+        act(&decide(&mut job(), &s, 2_000)),
+        [Command::Click { handle: 3 }]
+    );
+}
+
+#[test]
+fn half_rendered_page_waits() {
+    let mut j = job();
+    let s = snap(
+        LOGIN,
+        "d1",
+        vec![el(1, "div").role("heading").text("Sign in")],
+    );
+    assert_eq!(
+        decide(&mut j, &s, 2_000),
+        Decision::Wait {
+            until_ms: j.deadline_ms()
+        }
+    );
+}
+
+#[test]
+fn unknown_page_fails_after_grace_naming_url_and_headings() {
+    let mut j = job();
+    let s = snap(
+        "https://evil.example/phish",
+        "d1",
+        vec![
+            el(1, "h1").text("Totally Microsoft"),
+            el(2, "button").text("Go"),
+        ],
+    );
+    assert_eq!(
+        decide(&mut j, &s, 2_000),
+        Decision::Wait { until_ms: 7_000 }
+    );
+    let f = failure(decide(&mut j, &s, 7_000));
+    assert_eq!(f.code(), "unknownPage");
+    let msg = f.to_string();
+    assert!(
+        msg.contains("https://evil.example/phish") && msg.contains("Totally Microsoft"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn step_timeout_names_the_step() {
+    let mut j = job();
+    decide(&mut j, &username_page("d1"), 2_000);
+    let f = failure(decide(&mut j, &username_page("d1"), 2_000 + 30_000));
+    assert_eq!(f.code(), "stepTimeout");
+    assert!(f.to_string().contains("signIn.username"), "{f}");
+}
+
+#[test]
+fn security_info_add_method_is_clicked() {
+    let mut j = job();
+    assert_eq!(
+        act(&decide(&mut j, &security_info("s1", &[]), 2_000)),
+        [Command::Click { handle: 2 }]
+    );
+    assert_eq!(j.step, Step::SecurityInfo);
+}
+
+fn picker(doc: &str, open: bool, chosen: bool, lang: usize) -> Snapshot {
+    let sk = [
+        "Security key",
+        "Sicherheitsschlüssel",
+        "Clé de sécurité",
+        "セキュリティ キー",
+    ][lang];
+    let add = ["Add", "Hinzufügen", "Ajouter", "追加"][lang];
+    let mut els = vec![
+        el(1, "h1").text("Security info"),
+        el(2, "button")
+            .name("Add method")
+            .text("Add sign-in method"),
+        el(20, "div").role("dialog"),
+        el(21, "div")
+            .role("combobox")
+            .aria("Authentication method options")
+            .text(if chosen { sk } else { "Choose a method" })
+            .dialog(20),
+        el(22, "button")
+            .text(add)
+            .class("ms-Button ms-Button--primary")
+            .dialog(20),
+    ];
+    if open {
+        els.push(el(30, "button").role("option").text("Phone"));
+        els.push(el(31, "button").role("option").text(sk));
+    }
+    snap(SI, doc, els)
+}
+
+#[test]
+fn method_picker_opens_the_list_picks_security_key_and_adds_in_every_locale() {
+    for lang in 0..4 {
+        let mut j = job();
+        assert_eq!(
+            act(&decide(&mut j, &picker("s1", false, false, lang), 2_000)),
+            [Command::Click { handle: 21 }]
+        );
+        assert_eq!(
+            act(&decide(&mut j, &picker("s1", true, false, lang), 2_100)),
+            [Command::Click { handle: 31 }]
+        );
+        assert_eq!(
+            act(&decide(&mut j, &picker("s1", false, true, lang), 2_200)),
+            [Command::Click { handle: 22 }]
+        );
+    }
+}
+
+#[test]
+fn two_dialogs_the_front_one_wins() {
+    let mut j = job();
+    let s = snap(
+        SI,
+        "s1",
+        vec![
+            el(20, "div").role("dialog"),
+            el(21, "div")
+                .role("combobox")
+                .aria("Authentication method options")
+                .dialog(20),
+            el(40, "div").role("dialog"),
+            el(41, "button").text("USB device").dialog(40),
+            el(42, "button").text("NFC device").dialog(40),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &s, 2_000)),
+        [Command::Click { handle: 41 }]
+    );
+}
+
+#[test]
+fn key_limit_banner_in_german_is_its_own_error() {
+    let mut j = job();
+    let mut s = security_info("s1", &[]);
+    s.elements.push(
+        el(9, "div")
+            .id("ms-banner")
+            .text("Sie haben das Limit von 10 Sicherheitsschlüsseln bereits erreicht."),
+    );
+    assert_eq!(failure(decide(&mut j, &s, 2_000)).code(), "keyLimitReached");
+}
+
+#[test]
+fn two_factor_banner_is_its_own_error() {
+    let mut j = job();
+    let mut s = security_info("s1", &[]);
+    s.elements.push(
+        el(9, "div")
+            .id("ms-banner")
+            .text("To set up a security key, you need to sign in with two-factor authentication."),
+    );
+    assert_eq!(
+        failure(decide(&mut j, &s, 2_000)).code(),
+        "twoFactorRequired"
+    );
+}
+
+#[test]
+fn fido_create_waits_for_the_ceremony_and_reports_rejection() {
+    let mut j = job();
+    let url = "https://login.microsoft.com/8c2e1b4a-5d6f-4a7b-9c8d-0e1f2a3b4c5d/fido/create?cid=x";
+    let s = snap(
+        url,
+        "f1",
+        vec![
+            el(1, "div")
+                .role("heading")
+                .text("Setting up your security key"),
+        ],
+    );
+    assert!(matches!(decide(&mut j, &s, 2_000), Decision::Wait { .. }));
+    assert_eq!(j.step, Step::Register);
+    assert_eq!(j.deadline_ms(), 2_000 + Timeouts::default().register_ms);
+    let s = snap(
+        url,
+        "f1",
+        vec![el(2, "div").role("alert").text(
+            "We couldn't add your security key. It doesn't meet your organization's security key requirements.",
+        )],
+    );
+    assert_eq!(
+        failure(decide(&mut j, &s, 2_500)).code(),
+        "attestationRejected"
+    );
+}
+
+#[test]
+fn naming_then_done_then_listed_completes() {
+    let mut j = job();
+    let name = j.key_name.clone();
+    let s = snap(
+        SI,
+        "s2",
+        vec![
+            el(20, "div").role("dialog"),
+            el(21, "input").id("TextField12").ty("text").dialog(20),
+            el(22, "button")
+                .text("Next")
+                .class("ms-Button ms-Button--primary")
+                .dialog(20),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &s, 2_000)),
+        [
+            Command::Fill {
+                handle: 21,
+                value: TypedValue::Text(name.clone())
+            },
+            Command::Click { handle: 22 }
+        ]
+    );
+    let s = snap(
+        SI,
+        "s2",
+        vec![
+            el(20, "div").role("dialog"),
+            el(23, "button")
+                .text("Done")
+                .class("ms-Button ms-Button--primary")
+                .dialog(20),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &s, 2_100)),
+        [Command::Click { handle: 23 }]
+    );
+    // Security info again, list still loading: wait; then the key shows.
+    assert!(matches!(
+        decide(&mut j, &security_info("s2", &[]), 2_200),
+        Decision::Wait { .. }
+    ));
+    let listed = format!("Security key {name}");
+    assert_eq!(
+        decide(&mut j, &security_info("s2", &[&listed]), 2_300),
+        Decision::Done { key_name: name }
+    );
+    assert!(j.timeline.iter().all(|s| s.ended_ms.is_some()));
+}
+
+#[test]
+fn manual_mode_fills_tap_without_submitting_and_detects_a_new_key() {
+    let mut j = Job::new(
+        "r",
+        Mode::Manual,
+        "adele@contoso.com",
+        true,
+        "",
+        Timeouts::default(),
+        0,
+    );
+    assert_eq!(act(&decide(&mut j, &username_page("d1"), 1)).len(), 2);
+    assert_eq!(
+        act(&decide(&mut j, &tap_page("d2", None), 2)),
+        [Command::Fill {
+            handle: 2,
+            value: TypedValue::AccessPass
+        }]
+    );
+    assert!(matches!(
+        decide(&mut j, &security_info("s1", &["Phone +1 555"]), 3),
+        Decision::Wait { .. }
+    ));
+    assert!(matches!(
+        decide(&mut j, &picker("s1", true, false, 0), 4),
+        Decision::Wait { .. }
+    ));
+    assert_eq!(
+        decide(
+            &mut j,
+            &security_info("s1", &["Phone +1 555", "Security key YubiKey 5"]),
+            5
+        ),
+        Decision::Done {
+            key_name: "Security key YubiKey 5".into()
+        }
+    );
+}
+
+#[test]
+fn page_kinds_are_named_for_the_log() {
+    assert_eq!(Page::Loading.kind(), "loading");
+}
+
+#[test]
+fn hidden_loginfmt_on_the_password_page_is_not_the_username_page() {
+    // The real password page keeps the UPN in a hidden `loginfmt` input.
+    let mut s = password_page("d2", false);
+    s.elements
+        .insert(0, el(9, "input").name("loginfmt").ty("hidden").hidden());
+    let mut j = job();
+    assert_eq!(
+        act(&decide(&mut j, &s, 2_000))[0],
+        Command::Fill {
+            handle: 2,
+            value: TypedValue::AccessPass
+        }
+    );
+}
