@@ -27,8 +27,41 @@ mod sys {
         #[wasm_bindgen(js_namespace = ["chrome", "windows"], js_name = remove, catch)]
         pub async fn windows_remove(id: i32) -> Result<JsValue, JsValue>;
 
+        #[wasm_bindgen(js_namespace = ["chrome", "windows"], js_name = get, catch)]
+        pub async fn windows_get(id: i32, query: JsValue) -> Result<JsValue, JsValue>;
+
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
         pub async fn tabs_create(data: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = update, catch)]
+        pub async fn tabs_update(id: i32, data: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
+        pub async fn tabs_send_message(id: i32, message: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = captureVisibleTab, catch)]
+        pub async fn tabs_capture_visible_tab(
+            window_id: i32,
+            options: JsValue,
+        ) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "cookies"], js_name = getAll, catch)]
+        pub async fn cookies_get_all(details: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "cookies"], js_name = remove, catch)]
+        pub async fn cookies_remove(details: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "cookies"], js_name = getAllCookieStores, catch)]
+        pub async fn cookies_get_all_cookie_stores() -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = contains, catch)]
+        pub async fn permissions_contains(permissions: JsValue) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
+        pub async fn alarms_create(name: &str, info: JsValue) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getPlatformInfo, catch)]
+        pub async fn get_platform_info() -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = sendMessage, catch)]
+        pub async fn runtime_send_message(message: JsValue) -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_name = fetch, catch)]
+        pub async fn fetch(url: &str, init: JsValue) -> Result<JsValue, JsValue>;
 
         #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
         pub async fn local_get(keys: JsValue) -> Result<JsValue, JsValue>;
@@ -105,6 +138,25 @@ pub mod runtime {
     }
 }
 
+pub mod runtime_ext {
+    use super::*;
+
+    /// A cheap extension API call. Since Chrome 110 each one resets the
+    /// service worker's idle timer; a running job calls it periodically so
+    /// a long wait (manual mode) does not get the worker stopped.
+    pub async fn keep_alive() {
+        let _ = sys::get_platform_info().await;
+    }
+
+    /// Broadcasts to the extension's own pages (popup, logs) that state
+    /// changed. Nobody listening is not an error.
+    pub async fn broadcast<T: Serialize>(message: &T) {
+        if let Ok(v) = to_js("chrome.runtime.sendMessage", message) {
+            let _ = sys::runtime_send_message(v).await;
+        }
+    }
+}
+
 pub mod extension {
     use super::*;
 
@@ -152,6 +204,11 @@ pub mod windows {
         from_js(API, v)
     }
 
+    /// Whether the window still exists.
+    pub async fn exists(id: i32) -> bool {
+        sys::windows_get(id, JsValue::UNDEFINED).await.is_ok()
+    }
+
     pub async fn remove(id: i32) -> Result<(), ChromeError> {
         sys::windows_remove(id)
             .await
@@ -175,6 +232,47 @@ pub mod tabs {
         pub incognito: bool,
         #[serde(default)]
         pub url: Option<String>,
+    }
+
+    /// Navigates a tab.
+    pub async fn navigate(id: i32, url: &str) -> Result<(), ChromeError> {
+        const API: &str = "chrome.tabs.update";
+        #[derive(Serialize)]
+        struct Data<'a> {
+            url: &'a str,
+        }
+        sys::tabs_update(id, to_js(API, &Data { url })?)
+            .await
+            .map(drop)
+            .map_err(|e| ChromeError::from_js(API, e))
+    }
+
+    /// Sends a message to the content scripts of a tab and returns the
+    /// answer. Fails when no content script listens (page still loading).
+    pub async fn send_message<T: Serialize, R: DeserializeOwned>(
+        id: i32,
+        message: &T,
+    ) -> Result<R, ChromeError> {
+        const API: &str = "chrome.tabs.sendMessage";
+        let v = sys::tabs_send_message(id, to_js(API, message)?)
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        from_js(API, v)
+    }
+
+    /// A PNG data URL of the window's visible tab. Needs the optional
+    /// `<all_urls>` permission (DESIGN.md).
+    pub async fn capture_visible(window_id: i32) -> Result<String, ChromeError> {
+        const API: &str = "chrome.tabs.captureVisibleTab";
+        #[derive(Serialize)]
+        struct Options {
+            format: &'static str,
+        }
+        let v = sys::tabs_capture_visible_tab(window_id, to_js(API, &Options { format: "png" })?)
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        v.as_string()
+            .ok_or_else(|| ChromeError::shape(API, "not a string"))
     }
 
     /// Opens a tab in the current window (used for chrome://extensions).
@@ -217,7 +315,7 @@ pub mod storage {
         .map_err(|e| ChromeError::from_js(api, e))?;
         let v = js_sys::Reflect::get(&all, &JsValue::from_str(key))
             .map_err(|e| ChromeError::from_js(api, e))?;
-        if v.is_undefined() {
+        if v.is_undefined() || v.is_null() {
             Ok(None)
         } else {
             from_js(api, v).map(Some)
@@ -225,6 +323,13 @@ pub mod storage {
     }
 
     /// Writes one key.
+    /// Removes one key.
+    pub async fn remove(area: Area, key: &str) -> Result<(), ChromeError> {
+        // Writing `undefined` is not removal; set() with null is the
+        // portable way both areas accept, read back as "never written".
+        set(area, key, &serde_json::Value::Null).await
+    }
+
     pub async fn set<T: Serialize + ?Sized>(
         area: Area,
         key: &str,
@@ -243,5 +348,193 @@ pub mod storage {
         }
         .map(drop)
         .map_err(|e| ChromeError::from_js(api, e))
+    }
+}
+
+pub mod cookies {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CookieStore {
+        pub id: String,
+        #[serde(default)]
+        pub tab_ids: Vec<i32>,
+    }
+
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Cookie {
+        name: String,
+        domain: String,
+        path: String,
+        secure: bool,
+        store_id: String,
+    }
+
+    /// The cookie store a tab uses (the incognito store for a private tab).
+    pub async fn store_of_tab(tab_id: i32) -> Result<Option<String>, ChromeError> {
+        const API: &str = "chrome.cookies.getAllCookieStores";
+        let v = sys::cookies_get_all_cookie_stores()
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        let stores: Vec<CookieStore> = from_js(API, v)?;
+        Ok(stores
+            .into_iter()
+            .find(|s| s.tab_ids.contains(&tab_id))
+            .map(|s| s.id))
+    }
+
+    /// Removes every cookie of `domain` (and its subdomains) in a store.
+    /// Returns how many were removed.
+    pub async fn clear_domain(store_id: &str, domain: &str) -> Result<usize, ChromeError> {
+        const API: &str = "chrome.cookies.getAll";
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Query<'a> {
+            domain: &'a str,
+            store_id: &'a str,
+        }
+        let v = sys::cookies_get_all(to_js(API, &Query { domain, store_id })?)
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        let cookies: Vec<Cookie> = from_js(API, v)?;
+        let mut removed = 0;
+        for c in cookies {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Remove<'a> {
+                url: String,
+                name: &'a str,
+                store_id: &'a str,
+            }
+            let host = c.domain.trim_start_matches('.');
+            let scheme = if c.secure { "https" } else { "http" };
+            let details = Remove {
+                url: format!("{scheme}://{host}{}", c.path),
+                name: &c.name,
+                store_id: &c.store_id,
+            };
+            sys::cookies_remove(to_js("chrome.cookies.remove", &details)?)
+                .await
+                .map_err(|e| ChromeError::from_js("chrome.cookies.remove", e))?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
+pub mod permissions {
+    use super::*;
+
+    /// Whether the optional `<all_urls>` host permission was granted.
+    pub async fn has_all_urls() -> bool {
+        #[derive(Serialize)]
+        struct Query {
+            origins: [&'static str; 1],
+        }
+        let Ok(q) = to_js(
+            "chrome.permissions.contains",
+            &Query {
+                origins: ["<all_urls>"],
+            },
+        ) else {
+            return false;
+        };
+        sys::permissions_contains(q)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+}
+
+pub mod alarms {
+    use super::*;
+
+    /// Schedules a one-shot alarm `delay_minutes` from now (Chrome's floor is
+    /// 0.5 minutes). Replaces an alarm of the same name.
+    pub async fn once(name: &str, delay_minutes: f64) -> Result<(), ChromeError> {
+        const API: &str = "chrome.alarms.create";
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Info {
+            delay_in_minutes: f64,
+        }
+        sys::alarms_create(
+            name,
+            to_js(
+                API,
+                &Info {
+                    delay_in_minutes: delay_minutes,
+                },
+            )?,
+        )
+        .await
+        .map(drop)
+        .map_err(|e| ChromeError::from_js(API, e))
+    }
+}
+
+/// `fetch` from the service worker, for the panel's endpoints.
+pub mod http {
+    use super::*;
+
+    /// Status and body text of a response.
+    #[derive(Debug, Clone)]
+    pub struct Response {
+        pub status: u16,
+        pub body: String,
+    }
+
+    /// POSTs JSON with a bearer token. A network failure is an error; any
+    /// HTTP status is a [`Response`].
+    pub async fn post_json(url: &str, bearer: &str, body: &str) -> Result<Response, ChromeError> {
+        const API: &str = "fetch";
+        let init = js_sys::Object::new();
+        let headers = js_sys::Object::new();
+        let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
+            js_sys::Reflect::set(o, &JsValue::from_str(k), v).map(drop)
+        };
+        set(
+            &headers,
+            "content-type",
+            &JsValue::from_str("application/json"),
+        )
+        .and_then(|_| {
+            set(
+                &headers,
+                "authorization",
+                &JsValue::from_str(&format!("Bearer {bearer}")),
+            )
+        })
+        .and_then(|_| set(&init, "method", &JsValue::from_str("POST")))
+        .and_then(|_| set(&init, "headers", &headers))
+        .and_then(|_| set(&init, "body", &JsValue::from_str(body)))
+        .and_then(|_| set(&init, "credentials", &JsValue::from_str("omit")))
+        .map_err(|e| ChromeError::from_js(API, e))?;
+        let resp = sys::fetch(url, init.into())
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        let status = js_sys::Reflect::get(&resp, &JsValue::from_str("status"))
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u16;
+        let text_fn: js_sys::Function = js_sys::Reflect::get(&resp, &JsValue::from_str("text"))
+            .map_err(|e| ChromeError::from_js(API, e))?
+            .dyn_into()
+            .map_err(|_| ChromeError::shape(API, "response.text is not a function"))?;
+        let promise: js_sys::Promise = text_fn
+            .call0(&resp)
+            .map_err(|e| ChromeError::from_js(API, e))?
+            .dyn_into()
+            .map_err(|_| ChromeError::shape(API, "response.text() is not a promise"))?;
+        let body = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?
+            .as_string()
+            .unwrap_or_default();
+        Ok(Response { status, body })
     }
 }

@@ -17,6 +17,87 @@ pub enum ActuatorMessage {
         reason: String,
         snapshot: Snapshot,
     },
+    /// The page called `navigator.credentials.create` (relayed from the
+    /// MAIN-world bridge). The worker answers with a [`WebauthnAnswer`].
+    WebauthnCreate {
+        /// `PublicKeyCredentialCreationOptions` with binary members as
+        /// base64url, as the bridge serialised them. Untrusted page input.
+        options: serde_json::Value,
+    },
+    /// A `create` the browser answered itself (manual mode, a real key)
+    /// finished: the bridge reports the new credential's id.
+    WebauthnObserved { credential_id: String },
+}
+
+/// The worker's answer to [`ActuatorMessage::WebauthnCreate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "camelCase")]
+pub enum WebauthnAnswer {
+    /// The vault's `RegistrationResponseJSON`.
+    Credential { credential: serde_json::Value },
+    /// Not for the extension: let the browser handle the call.
+    Fallback,
+    /// The extension should have answered and could not: the page gets a
+    /// `NotAllowedError` carrying this message.
+    Error { message: String },
+}
+
+/// What the worker tells the actuator (`chrome.tabs.sendMessage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum WorkerCommand {
+    /// Carry these out in order, stopping at the first that fails.
+    Run { commands: Vec<Primitive> },
+    /// Answer with a fresh [`Snapshot`] (after a worker restart).
+    Snapshot,
+}
+
+/// A primitive action on one element.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum Primitive {
+    Click {
+        handle: u32,
+    },
+    /// Sets the value as typing would (input and change events).
+    Fill {
+        handle: u32,
+        value: String,
+    },
+}
+
+// The value may be a TAP: never print it.
+impl std::fmt::Debug for Primitive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Primitive::Click { handle } => write!(f, "Click({handle})"),
+            Primitive::Fill { handle, .. } => write!(f, "Fill({handle}, <redacted>)"),
+        }
+    }
+}
+
+/// The actuator's answer to [`WorkerCommand::Run`]: one outcome per
+/// primitive carried out (fewer when one failed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunResult {
+    pub outcomes: Vec<Outcome>,
+}
+
+/// How one primitive went. Everything but `Ok` is a state the driver may
+/// retry on the next snapshot, as in Playwright's injected script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Ok,
+    /// No element with that handle in this document.
+    NotFound,
+    /// The element left the document.
+    NotConnected,
+    NotVisible,
+    Disabled,
+    /// `fill` on something that takes no text.
+    NotFillable,
 }
 
 /// A compact, text-only picture of a page: enough to recognise it and to name
@@ -94,6 +175,15 @@ pub struct Element {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fill_debug_never_shows_the_value() {
+        let p = super::Primitive::Fill {
+            handle: 3,
+            value: "TAP-SECRET".into(),
+        };
+        assert!(!format!("{p:?}").contains("TAP-SECRET"));
+    }
+
     use super::*;
 
     #[test]
@@ -102,6 +192,7 @@ mod tests {
             "type": "snapshot",
             "reason": "load",
             "snapshot": {
+                "document": "k3j9x",
                 "url": "https://login.microsoftonline.com/",
                 "title": "Sign in to your account",
                 "lang": "en",
@@ -112,7 +203,9 @@ mod tests {
             }
         });
         let msg: ActuatorMessage = serde_json::from_value(js.clone()).expect("parses");
-        let ActuatorMessage::Snapshot { snapshot, .. } = &msg;
+        let ActuatorMessage::Snapshot { snapshot, .. } = &msg else {
+            panic!("not a snapshot: {msg:?}")
+        };
         assert_eq!(snapshot.elements[0].input_type.as_deref(), Some("email"));
         assert_eq!(serde_json::to_value(&msg).expect("serializes"), js);
     }

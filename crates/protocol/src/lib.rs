@@ -13,6 +13,7 @@
 //! documents the same shapes for people writing a panel.
 
 pub mod actuator;
+pub mod logbook;
 pub mod origin;
 pub mod panel;
 pub mod report;
