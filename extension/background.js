@@ -6,7 +6,10 @@
 // listener then waits for the WASM and hands the event over.
 import init, * as worker from './wasm/ext_worker.js';
 
-const ready = init({ module_or_path: chrome.runtime.getURL('wasm/ext_worker_bg.wasm') });
+// start() loads the persisted queue and resumes a job a stopped worker left
+// running; every handler waits for it.
+const ready = init({ module_or_path: chrome.runtime.getURL('wasm/ext_worker_bg.wasm') })
+  .then(() => worker.start());
 
 // Turns a failure of the glue itself into the protocol's error shape, so a
 // caller always gets one answer.
@@ -26,4 +29,12 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
     .then(() => worker.on_internal_message(message, sender))
     .then(sendResponse, (err) => sendResponse(internalError(err)));
   return true;
+});
+
+chrome.windows.onRemoved.addListener((windowId) => {
+  ready.then(() => worker.on_window_removed(windowId));
+});
+
+chrome.alarms.onAlarm.addListener((alarm) => {
+  ready.then(() => worker.on_alarm(alarm.name));
 });

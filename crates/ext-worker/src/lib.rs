@@ -2,19 +2,30 @@
 //!
 //! `extension/background.js` registers every listener synchronously when the
 //! worker starts (an MV3 rule: a listener added later misses the event that
-//! woke the worker) and forwards each event here once the WASM is loaded. The
+//! woke the worker), awaits [`start`], and forwards each event here. The
 //! exported functions below are those entry points; each returns a plain JS
 //! value and never throws, so a failure always reaches the caller as a
 //! [`protocol::panel::Refusal`].
+//!
+//! * `queue`: the persisted job queue; `runner`: one job at a time, driven
+//!   by the engine; `events`: routing browser events to the running job;
+//! * `panel_api`: the vault and report endpoints of the panel; `logbook`:
+//!   Show Logs entries; `settings`: the Options page's settings.
 
+mod events;
+mod logbook;
+mod panel_api;
+mod queue;
+mod runner;
 mod settings;
-mod waiters;
 
 use chrome_api::{ChromeError, windows};
-use protocol::actuator::ActuatorMessage;
+use protocol::actuator::{ActuatorMessage, WebauthnAnswer};
 use protocol::panel::{
-    ExtensionResponse, PanelRequest, Pong, RequestError, SelfTestResult, parse_request,
+    ExtensionResponse, Mode, PanelRequest, Pong, Provision, RequestError, SelfTestResult,
+    StatusReport, parse_request,
 };
+use protocol::report::{AttestationRequest, JobState};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
@@ -22,6 +33,21 @@ use wasm_bindgen::prelude::*;
 const SELF_TEST_URL: &str = "https://login.microsoftonline.com/";
 /// How long the self-test waits for the actuator's first snapshot.
 const SELF_TEST_TIMEOUT_MS: u32 = 20_000;
+/// The only origin whose `navigator.credentials.create` the vault answers.
+const FIDO_ORIGIN: &str = "https://login.microsoft.com";
+/// Requests waiting at most; more are refused rather than queued for hours.
+const MAX_QUEUE: usize = 1000;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn js_warn(s: &str);
+}
+
+/// Worker-side diagnostics. Callers never pass secrets.
+pub(crate) fn console_warn(s: &str) {
+    js_warn(&format!("[passkey-provisioner] {s}"));
+}
 
 /// The parts of `chrome.runtime.MessageSender` we rely on.
 #[derive(Debug, Default, Deserialize)]
@@ -55,13 +81,27 @@ impl Sender {
     }
 }
 
-fn to_js(resp: &ExtensionResponse) -> JsValue {
-    chrome_api::to_js("response", resp).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
+fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
+    chrome_api::to_js("response", v).unwrap_or_else(|e| JsValue::from_str(&e.to_string()))
 }
 
 fn internal(e: ChromeError) -> RequestError {
     RequestError::Internal {
         detail: e.to_string(),
+    }
+}
+
+/// Loads the persisted queue and resumes a job a stopped worker left
+/// running. background.js awaits this before handing over any event.
+#[wasm_bindgen]
+pub async fn start() {
+    if let Err(e) = queue::load().await {
+        console_warn(&format!("could not load the queue: {e}"));
+    }
+    if queue::with(|s| s.running.is_some() || !s.waiting.is_empty()) {
+        runner::kick();
+    } else {
+        wasm_bindgen_futures::spawn_local(panel_api::flush_outbox());
     }
 }
 
@@ -102,24 +142,139 @@ async fn handle_external(
     match parse_request(value, text.len())? {
         PanelRequest::Ping => Ok(ExtensionResponse::Pong(pong().await?)),
         PanelRequest::SelfTest => Ok(ExtensionResponse::SelfTestResult(self_test().await?)),
-        PanelRequest::Provision(_) | PanelRequest::Status { .. } | PanelRequest::Cancel { .. } => {
-            Err(RequestError::Internal {
-                detail: "provisioning is not available in this build yet".into(),
-            })
-        }
+        PanelRequest::Provision(p) => provision(*p).await,
+        PanelRequest::Status { request_id } => Ok(ExtensionResponse::Status(status_report(
+            request_id.as_deref(),
+        ))),
+        PanelRequest::Cancel { request_id } => cancel(&request_id).await,
     }
 }
 
 async fn pong() -> Result<Pong, RequestError> {
+    let (busy, queue_length) = queue::with(|s| (s.running.is_some(), s.waiting.len() as u32));
     Ok(Pong {
         version: chrome_api::runtime::version(),
         protocol_version: protocol::PROTOCOL_VERSION,
         incognito_allowed: chrome_api::extension::is_allowed_incognito_access()
             .await
             .map_err(internal)?,
-        busy: false,
-        queue_length: 0,
+        busy,
+        queue_length,
     })
+}
+
+async fn provision(p: Provision) -> Result<ExtensionResponse, RequestError> {
+    if !chrome_api::extension::is_allowed_incognito_access()
+        .await
+        .map_err(internal)?
+    {
+        return Err(RequestError::IncognitoNotAllowed);
+    }
+    let outcome = queue::update(|s| {
+        let running = s.running.as_ref().map(|r| &r.provision);
+        // The same request again (a panel retrying): answer as before.
+        if running.is_some_and(|r| r.request_id == p.request_id) {
+            return Ok(0);
+        }
+        if let Some(i) = s.waiting.iter().position(|w| w.request_id == p.request_id) {
+            return Ok(i as u32 + 1);
+        }
+        // Another request for a user already queued or running: refused, so
+        // one user never gets two keys from one click.
+        let same_user = |q: &Provision| q.user.object_id.eq_ignore_ascii_case(&p.user.object_id);
+        if running.is_some_and(same_user) || s.waiting.iter().any(same_user) {
+            return Err(RequestError::AlreadyQueued {
+                upn: p.user.upn.clone(),
+            });
+        }
+        if s.waiting.len() >= MAX_QUEUE {
+            return Err(RequestError::Internal {
+                detail: format!("the queue is full ({MAX_QUEUE} requests)"),
+            });
+        }
+        s.waiting.push(p.clone());
+        Ok(s.waiting.len() as u32 - u32::from(s.running.is_none()))
+    })?;
+    runner::kick();
+    Ok(ExtensionResponse::Accepted {
+        request_id: p.request_id,
+        position: outcome,
+    })
+}
+
+/// A secret-free picture of the queue, for `status` and the popup.
+pub(crate) fn status_report(request_id: Option<&str>) -> StatusReport {
+    queue::with(|s| {
+        let running = s.running.as_ref();
+        let job = match request_id {
+            None => running.map(running_report),
+            Some(id) => {
+                if let Some(r) = running.filter(|r| r.provision.request_id == id) {
+                    Some(running_report(r))
+                } else if s.waiting.iter().any(|w| w.request_id == id) {
+                    Some(protocol::report::JobReport {
+                        request_id: id.to_string(),
+                        seq: 0,
+                        state: JobState::Queued,
+                        step: Some(runner::queued_step().into()),
+                        progress: 0.0,
+                        at_ms: runner::now_ms(),
+                        result: None,
+                        error: None,
+                    })
+                } else {
+                    s.finished
+                        .iter()
+                        .rev()
+                        .find(|f| f.request_id == id)
+                        .cloned()
+                }
+            }
+        };
+        StatusReport {
+            busy: running.is_some(),
+            queue_length: s.waiting.len() as u32,
+            job,
+        }
+    })
+}
+
+fn running_report(r: &queue::Running) -> protocol::report::JobReport {
+    protocol::report::JobReport {
+        request_id: r.provision.request_id.clone(),
+        seq: r.seq,
+        state: JobState::Running,
+        step: Some(r.job.step.name().into()),
+        progress: r.job.step.progress(),
+        at_ms: runner::now_ms(),
+        result: None,
+        error: None,
+    }
+}
+
+async fn cancel(request_id: &str) -> Result<ExtensionResponse, RequestError> {
+    let running = queue::with(|s| {
+        s.running
+            .as_ref()
+            .is_some_and(|r| r.provision.request_id == request_id)
+    });
+    if running {
+        events::push(|_| true, events::JobEvent::Cancel);
+        return Ok(ExtensionResponse::Status(status_report(Some(request_id))));
+    }
+    let waiting = queue::update(|s| {
+        let i = s.waiting.iter().position(|w| w.request_id == request_id)?;
+        Some(s.waiting.remove(i))
+    });
+    match waiting {
+        Some(p) => {
+            runner::cancel_waiting(p).await;
+            Ok(ExtensionResponse::Status(status_report(Some(request_id))))
+        }
+        None => Err(RequestError::UnknownRequest {
+            request_id: request_id.to_string(),
+        }),
+    }
 }
 
 async fn self_test() -> Result<SelfTestResult, RequestError> {
@@ -138,23 +293,24 @@ async fn self_test() -> Result<SelfTestResult, RequestError> {
     })
     .await
     .map_err(internal)?;
-    let report = waiters::first_snapshot(window.id, SELF_TEST_TIMEOUT_MS).await;
+    let report = events::self_test_report(window.id, SELF_TEST_TIMEOUT_MS).await;
     // Close the window whatever happened; a failure to close is not the
     // self-test's result.
     let _ = windows::remove(window.id).await;
-    let report = report.ok_or(RequestError::Timeout {
+    let (snapshot, incognito) = report.ok_or(RequestError::Timeout {
         step: "selfTest.actuatorReport".into(),
         timeout_ms: SELF_TEST_TIMEOUT_MS.into(),
     })?;
     Ok(SelfTestResult {
-        url: report.snapshot.url,
-        title: report.snapshot.title,
-        incognito: report.incognito,
+        url: snapshot.url,
+        title: snapshot.title,
+        incognito,
         elapsed_ms: (js_sys::Date::now() - started).max(0.0) as u64,
     })
 }
 
-/// `chrome.runtime.onMessage`: a report from our own content scripts.
+/// `chrome.runtime.onMessage`: a report from our own content scripts (or a
+/// message from our own pages, which are ignored here).
 #[wasm_bindgen]
 pub async fn on_internal_message(message: JsValue, sender: JsValue) -> JsValue {
     let sender: Sender = serde_wasm_bindgen::from_value(sender).unwrap_or_default();
@@ -165,21 +321,127 @@ pub async fn on_internal_message(message: JsValue, sender: JsValue) -> JsValue {
     let Ok(msg) = serde_wasm_bindgen::from_value::<ActuatorMessage>(message) else {
         return JsValue::from_bool(false);
     };
-    let Some(tab) = sender.tab else {
+    let Some(tab) = sender.tab.clone() else {
         return JsValue::from_bool(false);
     };
+    let (Some(tab_id), Some(window_id)) = (tab.id, tab.window_id) else {
+        return JsValue::from_bool(false);
+    };
+    let is_job_tab = move |t: events::Target| t.tab_id == tab_id;
     match msg {
         ActuatorMessage::Snapshot { snapshot, .. } => {
-            if let Some(window_id) = tab.window_id {
-                waiters::deliver(
-                    window_id,
-                    waiters::Report {
-                        snapshot,
-                        incognito: tab.incognito,
-                    },
-                );
+            if !events::push(is_job_tab, events::JobEvent::Snapshot(snapshot.clone())) {
+                events::deliver_self_test(window_id, snapshot, tab.incognito);
             }
+            JsValue::from_bool(true)
+        }
+        ActuatorMessage::WebauthnObserved { credential_id } => {
+            events::push(is_job_tab, events::JobEvent::Observed { credential_id });
+            JsValue::from_bool(true)
+        }
+        ActuatorMessage::WebauthnCreate { options } => {
+            to_js(&webauthn_create(&sender, tab_id, options).await)
         }
     }
-    JsValue::from_bool(true)
+}
+
+/// Answers the page's `navigator.credentials.create` from the vault, only for
+/// the running automatic job's tab, on login.microsoft.com's FIDO page, for
+/// RP ID login.microsoft.com and the job's user, once. Anything else goes to
+/// the browser (`Fallback`).
+async fn webauthn_create(
+    sender: &Sender,
+    tab_id: i32,
+    options: serde_json::Value,
+) -> WebauthnAnswer {
+    if events::current().map(|t| t.tab_id) != Some(tab_id) {
+        return WebauthnAnswer::Fallback;
+    }
+    let Some(running) = queue::with(|s| s.running.clone()) else {
+        return WebauthnAnswer::Fallback;
+    };
+    if running.provision.mode == Mode::Manual {
+        return WebauthnAnswer::Fallback;
+    }
+    // The origin comes from the browser's view of the sender, never from
+    // what the page says.
+    let origin = sender.origin();
+    let path_ok = sender.url.as_deref().is_some_and(|u| {
+        u.split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .ends_with("/fido/create")
+    });
+    if origin != FIDO_ORIGIN || !path_ok {
+        return WebauthnAnswer::Fallback;
+    }
+    let rp_id = options["rp"]["id"]
+        .as_str()
+        .unwrap_or("login.microsoft.com");
+    if rp_id != "login.microsoft.com" {
+        return WebauthnAnswer::Fallback;
+    }
+    let user_name = options["user"]["name"].as_str().unwrap_or("");
+    if !user_name.eq_ignore_ascii_case(&running.provision.user.upn) {
+        let detail = "the page asked for a credential for another user than the job's".to_string();
+        events::push(
+            |t| t.tab_id == tab_id,
+            events::JobEvent::VaultFailed {
+                detail: detail.clone(),
+            },
+        );
+        return WebauthnAnswer::Error { message: detail };
+    }
+    let first = queue::update(|s| match s.running.as_mut() {
+        Some(r) if r.provision.request_id == running.provision.request_id && !r.attested => {
+            r.attested = true;
+            true
+        }
+        _ => false,
+    });
+    if !first {
+        return WebauthnAnswer::Error {
+            message: "the vault already answered this request".into(),
+        };
+    }
+    let request = AttestationRequest {
+        request_id: running.provision.request_id.clone(),
+        origin,
+        public_key: options,
+    };
+    match panel_api::attest(&running.provision.panel, &request).await {
+        Ok(credential) => {
+            let id = credential["id"].as_str().unwrap_or_default().to_string();
+            events::push(
+                |t| t.tab_id == tab_id,
+                events::JobEvent::Attested { credential_id: id },
+            );
+            WebauthnAnswer::Credential { credential }
+        }
+        Err(e) => {
+            let detail = e.to_string();
+            events::push(
+                |t| t.tab_id == tab_id,
+                events::JobEvent::VaultFailed {
+                    detail: detail.clone(),
+                },
+            );
+            WebauthnAnswer::Error { message: detail }
+        }
+    }
+}
+
+/// `chrome.windows.onRemoved`.
+#[wasm_bindgen]
+pub fn on_window_removed(window_id: i32) {
+    events::push(|t| t.window_id == window_id, events::JobEvent::WindowClosed);
+}
+
+/// `chrome.alarms.onAlarm`.
+#[wasm_bindgen]
+pub async fn on_alarm(name: String) {
+    if name == panel_api::OUTBOX_ALARM {
+        panel_api::flush_outbox().await;
+    }
 }

@@ -1,0 +1,506 @@
+//! Runs the queue: one job at a time, each in its own incognito window.
+//!
+//! A job's loop awaits the next event of its window (a settled snapshot, the
+//! window closing, a cancel, the vault's answer) or the deadline the engine
+//! asked for, whichever comes first, and hands each to
+//! [`engine::job::decide`]. The state is written through to session storage
+//! after every decision, so a restarted worker resumes it ([`kick`] on start).
+
+use crate::events::{self, Inbox, JobEvent, Target};
+use crate::queue::{self, Running};
+use crate::{logbook, panel_api, settings};
+use chrome_api::{tabs, windows};
+use engine::Failure;
+use engine::job::{Command, Decision, Job, START_URL, Step, Timeouts, TypedValue, decide};
+use protocol::actuator::{Primitive, RunResult, Snapshot, WorkerCommand};
+use protocol::panel::Provision;
+use protocol::report::{JobReport, JobState, ProvisionedKey};
+use std::cell::Cell;
+
+/// Microsoft's cookie domains, cleared before every job so no user's session
+/// leaks into the next one's.
+const MICROSOFT_COOKIE_DOMAINS: &[&str] = &[
+    "login.microsoftonline.com",
+    "login.microsoft.com",
+    "microsoftonline.com",
+    "microsoft.com",
+    "mysignins.microsoft.com",
+    "account.activedirectory.windowsazure.com",
+    "windowsazure.com",
+    "live.com",
+];
+
+/// How often a waiting job touches an extension API so the browser does not
+/// stop the worker (it stops it after 30 s without extension events).
+const KEEP_ALIVE_MS: u64 = 20_000;
+
+thread_local! {
+    static LOOP_ACTIVE: Cell<bool> = const { Cell::new(false) };
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
+}
+
+/// Starts the queue loop unless it runs already.
+pub fn kick() {
+    if LOOP_ACTIVE.with(|a| a.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        run_queue().await;
+        LOOP_ACTIVE.with(|a| a.set(false));
+    });
+}
+
+async fn run_queue() {
+    panel_api::flush_outbox().await;
+    loop {
+        let next = queue::update(|s| {
+            if let Some(r) = &s.running {
+                return Some((r.clone(), true));
+            }
+            if s.waiting.is_empty() {
+                return None;
+            }
+            let p = s.waiting.remove(0);
+            let r = new_running(p);
+            s.running = Some(r.clone());
+            Some((r, false))
+        });
+        let Some((running, resumed)) = next else {
+            break;
+        };
+        run_one(running, resumed).await;
+    }
+    publish_status().await;
+}
+
+fn new_running(p: Provision) -> Running {
+    let now = now_ms();
+    let job = Job::new(
+        &p.request_id,
+        p.mode,
+        &p.user.upn,
+        p.tap.is_some(),
+        "",
+        Timeouts::default(),
+        now,
+    );
+    Running {
+        provision: p,
+        job,
+        window_id: None,
+        tab_id: None,
+        seq: 0,
+        attested: false,
+        credential_id: None,
+    }
+}
+
+/// Why a job ended.
+struct Ending {
+    state: JobState,
+    failure: Option<Failure>,
+    key_name: Option<String>,
+    last: Option<Snapshot>,
+}
+
+async fn run_one(mut r: Running, resumed: bool) {
+    let ending = match drive(&mut r, resumed).await {
+        Ok(e) | Err(e) => e,
+    };
+    finish(r, ending).await;
+}
+
+fn timeouts_from(s: &protocol::settings::Settings) -> Timeouts {
+    let clamp = |v: u32| {
+        u64::from(v.clamp(
+            *protocol::settings::TIMEOUT_RANGE_S.start(),
+            *protocol::settings::TIMEOUT_RANGE_S.end(),
+        )) * 1000
+    };
+    Timeouts {
+        step_ms: clamp(s.step_timeout_s),
+        register_ms: clamp(s.register_timeout_s),
+        tap_propagation_ms: clamp(s.tap_propagation_s),
+        ..Timeouts::default()
+    }
+}
+
+fn key_name(p: &Provision, template: Option<&str>) -> String {
+    if let Some(name) = &p.key_name {
+        return name.clone();
+    }
+    let mut random = [0u8; 6];
+    for b in &mut random {
+        // Not a secret: a suffix that tells two keys of a day apart.
+        *b = (js_sys::Math::random() * 36.0) as u8;
+    }
+    let parts = engine::naming::NameParts {
+        object_id: &p.user.object_id,
+        upn: &p.user.upn,
+        display_name: &p.user.display_name,
+        days_since_epoch: (now_ms() / 86_400_000) as i64,
+        random,
+    };
+    let template = template.unwrap_or(engine::naming::DEFAULT_TEMPLATE);
+    engine::naming::render(template, &parts)
+        .or_else(|_| engine::naming::render(engine::naming::DEFAULT_TEMPLATE, &parts))
+        .unwrap_or_else(|_| format!("IDM-{}", p.request_id))
+}
+
+fn failed(f: Failure, last: Option<Snapshot>) -> Ending {
+    let state = if matches!(f, Failure::Cancelled { .. }) {
+        JobState::Cancelled
+    } else {
+        JobState::Failed
+    };
+    Ending {
+        state,
+        failure: Some(f),
+        key_name: None,
+        last,
+    }
+}
+
+/// Opens (or finds again) the job's window and runs the engine until the job
+/// ends. `Err` carries an early ending (the window never opened).
+async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
+    let settings = settings::load().await.unwrap_or_default();
+    let mut last: Option<Snapshot> = None;
+
+    let target = match (resumed, r.window_id, r.tab_id) {
+        (true, Some(w), Some(t)) if windows::exists(w).await => Target {
+            window_id: w,
+            tab_id: t,
+        },
+        (true, Some(_), _) => {
+            // The window went away while the worker was stopped.
+            return Err(failed(
+                Failure::Interrupted {
+                    step: r.job.step.name().into(),
+                },
+                None,
+            ));
+        }
+        _ => {
+            r.job = Job::new(
+                &r.provision.request_id,
+                r.provision.mode,
+                &r.provision.user.upn,
+                r.provision.tap.is_some(),
+                &key_name(&r.provision, settings.key_name_template.as_deref()),
+                timeouts_from(&settings),
+                now_ms(),
+            );
+            let visible = r.provision.visible || settings.show_window;
+            let target = open_window(visible).await.map_err(|f| failed(f, None))?;
+            r.window_id = Some(target.window_id);
+            r.tab_id = Some(target.tab_id);
+            persist(r);
+            target
+        }
+    };
+
+    let mut inbox: Inbox = events::attach(target);
+    if resumed {
+        // Ask for a fresh picture of the page; the answer arrives as an event
+        // through the normal snapshot path when the page settles.
+        if let Ok(s) =
+            tabs::send_message::<_, Snapshot>(target.tab_id, &WorkerCommand::Snapshot).await
+        {
+            last = Some(s);
+        }
+    } else {
+        send_report(r, JobState::Running).await;
+        if let Err(e) = tabs::navigate(target.tab_id, START_URL).await {
+            events::detach();
+            return Err(failed(
+                Failure::ServerError {
+                    detail: format!("could not open Security info: {e}"),
+                },
+                None,
+            ));
+        }
+    }
+
+    let mut until = r.job.deadline_ms();
+    let mut alive_at = now_ms();
+    let mut reported_step = r.job.step;
+    let ending = loop {
+        let now = now_ms();
+        if now.saturating_sub(alive_at) >= KEEP_ALIVE_MS {
+            chrome_api::runtime_ext::keep_alive().await;
+            alive_at = now;
+        }
+        let wait = until.saturating_sub(now).min(KEEP_ALIVE_MS);
+        match inbox.next(wait).await {
+            Some(JobEvent::Snapshot(s)) => last = Some(s),
+            Some(JobEvent::WindowClosed) => {
+                break failed(
+                    Failure::Cancelled {
+                        how: "the job's window was closed".into(),
+                    },
+                    last,
+                );
+            }
+            Some(JobEvent::Cancel) => {
+                break failed(
+                    Failure::Cancelled {
+                        how: "cancelled from the panel".into(),
+                    },
+                    last,
+                );
+            }
+            Some(JobEvent::VaultFailed { detail }) => {
+                break failed(Failure::VaultFailed { detail }, last);
+            }
+            Some(JobEvent::Attested { credential_id } | JobEvent::Observed { credential_id }) => {
+                r.credential_id = Some(credential_id);
+                persist(r);
+                continue;
+            }
+            None if now_ms() < until => continue, // keep-alive tick
+            None => {}
+        }
+        let now = now_ms();
+        let Some(snap) = &last else {
+            if now >= r.job.deadline_ms() {
+                break failed(
+                    Failure::StepTimeout {
+                        step: r.job.step.name().into(),
+                        timeout_s: r.job.timeouts.step_ms / 1000,
+                        summary: "no Microsoft page loaded in the job's window".into(),
+                    },
+                    None,
+                );
+            }
+            until = r.job.deadline_ms();
+            continue;
+        };
+        let decision = decide(&mut r.job, snap, now);
+        match decision {
+            Decision::Act { commands } => {
+                execute(target.tab_id, &commands, r.provision.tap.as_deref()).await;
+                until = r.job.deadline_ms();
+            }
+            Decision::Wait { until_ms } => until = until_ms,
+            Decision::Done { key_name } => {
+                break Ending {
+                    state: JobState::Succeeded,
+                    failure: None,
+                    key_name: Some(key_name),
+                    last,
+                };
+            }
+            Decision::Fail { failure } => break failed(failure, last),
+        }
+        persist(r);
+        if r.job.step != reported_step {
+            reported_step = r.job.step;
+            send_report(r, JobState::Running).await;
+        }
+    };
+    events::detach();
+    Ok(ending)
+}
+
+/// Opens a blank incognito window, clears Microsoft's cookies in its store,
+/// and returns it; the caller then navigates it.
+async fn open_window(visible: bool) -> Result<Target, Failure> {
+    let window = windows::create(&windows::CreateData {
+        url: "about:blank".into(),
+        incognito: true,
+        focused: visible,
+        state: if visible { None } else { Some("minimized") },
+    })
+    .await
+    .map_err(|e| Failure::ServerError {
+        detail: format!("could not open an incognito window: {e}"),
+    })?;
+    let tab_id = window
+        .tabs
+        .first()
+        .and_then(|t| t.id)
+        .ok_or_else(|| Failure::ServerError {
+            detail: "the incognito window has no tab".into(),
+        })?;
+    let target = Target {
+        window_id: window.id,
+        tab_id,
+    };
+    match chrome_api::cookies::store_of_tab(tab_id).await {
+        Ok(Some(store)) => {
+            for domain in MICROSOFT_COOKIE_DOMAINS {
+                if let Err(e) = chrome_api::cookies::clear_domain(&store, domain).await {
+                    let _ = windows::remove(window.id).await;
+                    return Err(Failure::ServerError {
+                        detail: format!("could not clear Microsoft cookies: {e}"),
+                    });
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            let _ = windows::remove(window.id).await;
+            return Err(Failure::ServerError {
+                detail: format!("could not find the incognito cookie store: {e}"),
+            });
+        }
+    }
+    Ok(target)
+}
+
+/// Carries out the engine's commands. Failures are logged, not fatal: the
+/// next snapshot shows what happened and the engine decides again.
+async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) {
+    let mut batch: Vec<Primitive> = Vec::new();
+    for c in commands {
+        match c {
+            Command::Click { handle } => batch.push(Primitive::Click { handle: *handle }),
+            Command::Fill { handle, value } => {
+                let value = match value {
+                    TypedValue::Text(t) => t.clone(),
+                    TypedValue::AccessPass => tap.unwrap_or_default().to_string(),
+                };
+                batch.push(Primitive::Fill {
+                    handle: *handle,
+                    value,
+                });
+            }
+            Command::Navigate { url } => {
+                run_batch(tab_id, std::mem::take(&mut batch)).await;
+                if let Err(e) = tabs::navigate(tab_id, url).await {
+                    crate::console_warn(&format!("navigate failed: {e}"));
+                }
+            }
+        }
+    }
+    run_batch(tab_id, batch).await;
+}
+
+async fn run_batch(tab_id: i32, commands: Vec<Primitive>) {
+    if commands.is_empty() {
+        return;
+    }
+    let n = commands.len();
+    match tabs::send_message::<_, RunResult>(tab_id, &WorkerCommand::Run { commands }).await {
+        Ok(r)
+            if r.outcomes.len() == n
+                && r.outcomes
+                    .iter()
+                    .all(|o| *o == protocol::actuator::Outcome::Ok) => {}
+        Ok(r) => crate::console_warn(&format!("actuator: {:?}", r.outcomes)),
+        Err(e) => crate::console_warn(&format!("actuator unreachable: {e}")),
+    }
+}
+
+fn persist(r: &Running) {
+    let copy = r.clone();
+    queue::update(move |s| {
+        if s.running
+            .as_ref()
+            .is_some_and(|x| x.provision.request_id == copy.provision.request_id)
+        {
+            s.running = Some(copy);
+        }
+    });
+}
+
+fn report_of(r: &Running, state: JobState) -> JobReport {
+    JobReport {
+        request_id: r.provision.request_id.clone(),
+        seq: r.seq,
+        state,
+        step: Some(r.job.step.name().into()),
+        progress: if state == JobState::Succeeded {
+            1.0
+        } else {
+            r.job.step.progress()
+        },
+        at_ms: now_ms(),
+        result: None,
+        error: None,
+    }
+}
+
+async fn send_report(r: &mut Running, state: JobState) {
+    r.seq += 1;
+    let report = report_of(r, state);
+    persist(r);
+    publish_status().await;
+    panel_api::report(&r.provision.panel, report).await;
+}
+
+/// Ends a job: screenshot, window closed, log entry, final report, next.
+async fn finish(mut r: Running, ending: Ending) {
+    let now = now_ms();
+    r.job.finish(now);
+    let mut screenshot = None;
+    if let Some(w) = r.window_id {
+        if ending.state != JobState::Succeeded
+            && chrome_api::permissions::has_all_urls().await
+            && windows::exists(w).await
+        {
+            screenshot = tabs::capture_visible(w).await.ok();
+        }
+        let _ = windows::remove(w).await;
+    }
+    r.seq += 1;
+    let mut report = report_of(&r, ending.state);
+    report.progress = if ending.state == JobState::Succeeded {
+        1.0
+    } else {
+        report.progress
+    };
+    if let Some(name) = &ending.key_name {
+        report.result = Some(ProvisionedKey {
+            credential_id: r.credential_id.clone().unwrap_or_default(),
+            key_name: name.clone(),
+            aaguid: None,
+        });
+    }
+    report.error = ending.failure.as_ref().map(Failure::to_job_error);
+    logbook::append(
+        &r,
+        &ending.failure,
+        ending.key_name.as_deref(),
+        ending.last.as_ref(),
+        screenshot,
+        ending.state,
+    )
+    .await;
+    let finished = report.clone();
+    queue::update(|s| {
+        s.running = None;
+        queue::remember_finished(s, finished);
+    });
+    publish_status().await;
+    panel_api::report(&r.provision.panel, report).await;
+}
+
+/// Marks a queued request cancelled without running it.
+pub async fn cancel_waiting(p: Provision) {
+    let r = new_running(p);
+    let ending = failed(
+        Failure::Cancelled {
+            how: "cancelled from the panel before it started".into(),
+        },
+        None,
+    );
+    finish(r, ending).await;
+}
+
+/// Publishes a secret-free status for the popup (session storage + a
+/// broadcast to open extension pages).
+pub async fn publish_status() {
+    let status = crate::status_report(None);
+    let _ = chrome_api::storage::set(chrome_api::storage::Area::Session, "status", &status).await;
+    chrome_api::runtime_ext::broadcast(&serde_json::json!({"type": "statusChanged"})).await;
+}
+
+/// The step's name for a job that has not started (for status answers).
+pub fn queued_step() -> &'static str {
+    Step::Open.name()
+}
