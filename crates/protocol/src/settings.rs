@@ -14,12 +14,46 @@ pub struct Settings {
     /// panel on loopback ([`default_allowed_origins`]).
     #[serde(default = "default_allowed_origins")]
     pub allowed_origins: Vec<String>,
+    /// Key name template; `None` means the engine's default
+    /// (`IDM-{oid8}-{rand6}-{yyyymmdd}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name_template: Option<String>,
+    /// Show job windows instead of minimising them. Default: minimised.
+    #[serde(default)]
+    pub show_window: bool,
+    /// Seconds one page transition may take. Default 30.
+    #[serde(default = "default_step_timeout_s")]
+    pub step_timeout_s: u32,
+    /// Seconds the security key ceremony may take. Default 60.
+    #[serde(default = "default_register_timeout_s")]
+    pub register_timeout_s: u32,
+    /// Seconds a new TAP may take to propagate. Default 120.
+    #[serde(default = "default_tap_propagation_s")]
+    pub tap_propagation_s: u32,
 }
+
+fn default_step_timeout_s() -> u32 {
+    30
+}
+fn default_register_timeout_s() -> u32 {
+    60
+}
+fn default_tap_propagation_s() -> u32 {
+    120
+}
+
+/// Bounds for the timeouts the Options page accepts, in seconds.
+pub const TIMEOUT_RANGE_S: std::ops::RangeInclusive<u32> = 5..=1800;
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             allowed_origins: default_allowed_origins(),
+            key_name_template: None,
+            show_window: false,
+            step_timeout_s: default_step_timeout_s(),
+            register_timeout_s: default_register_timeout_s(),
+            tap_propagation_s: default_tap_propagation_s(),
         }
     }
 }
