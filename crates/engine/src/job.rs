@@ -475,6 +475,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                     until_ms: job.deadline_ms(),
                 };
             }
+            if job.step >= Step::Register {
+                // Back from the FIDO page: Security info renders its list
+                // before the name dialog opens. Clicking "Add" here would
+                // start a second registration; wait for the dialog.
+                return Decision::Wait {
+                    until_ms: job.deadline_ms(),
+                };
+            }
             match add {
                 Some(add) => (Step::SecurityInfo, vec![Command::Click { handle: *add }]),
                 None => {

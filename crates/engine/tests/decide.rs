@@ -650,3 +650,28 @@ fn hidden_loginfmt_on_the_password_page_is_not_the_username_page() {
         }
     );
 }
+
+/// Regression: seen in the browser test against the simulator (German
+/// tenant): after the FIDO page, Security info showed its list for a moment
+/// before the name dialog, the engine clicked "Add sign-in method" again and
+/// started a second registration, which the vault (rightly) refused.
+#[test]
+fn security_info_flash_after_registration_waits_for_the_name_dialog() {
+    let mut j = job();
+    let url = "https://login.microsoft.com/8c2e1b4a-5d6f-4a7b-9c8d-0e1f2a3b4c5d/fido/create?cid=x";
+    decide(
+        &mut j,
+        &snap(
+            url,
+            "f1",
+            vec![el(1, "div").role("heading").text("Setting up")],
+        ),
+        2_000,
+    );
+    let back = security_info("s9", &[]);
+    assert!(matches!(
+        decide(&mut j, &back, 2_500),
+        Decision::Wait { .. }
+    ));
+    assert_eq!(j.step, Step::Register);
+}

@@ -1,0 +1,108 @@
+// A stand-in for the admin panel's extension endpoints, for browser tests of
+// the extension alone: it serves a page on loopback (an allowed origin),
+// answers the vault attestation call with the real vault code (the
+// `attest_once` example of crates/vault) and records every report.
+//
+// Not the product's panel (crates/panel): no accounts, no database. Tests of
+// the whole product use the real panel.
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { BIN, EXTENSION_ID } from './paths.mjs';
+
+const ATTEST_TIMEOUT_MS = 20_000;
+
+function attestOnce(stateDir, request) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(path.dirname(BIN('x')), 'examples', 'attest_once'), [stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out = [];
+    const timer = setTimeout(() => { child.kill(); reject(new Error('AttestTimeout: attest_once took too long')); }, ATTEST_TIMEOUT_MS);
+    child.stdout.on('data', (d) => out.push(d));
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(out).toString();
+      try { resolve({ code, json: JSON.parse(text) }); } catch { reject(new Error(`attest_once printed ${text}`)); }
+    });
+    child.stdin.end(JSON.stringify(request));
+  });
+}
+
+export async function startFakePanel() {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fake-panel-'));
+  const requests = new Map(); // requestId -> {token, userId, reports: [], attestations: 0, waiters: []}
+  let down = false; // simulate an unreachable panel for the report endpoint
+  const cors = {
+    'access-control-allow-origin': `chrome-extension://${EXTENSION_ID}`,
+    'access-control-allow-headers': 'authorization, content-type',
+    'access-control-allow-methods': 'POST',
+  };
+  const server = http.createServer(async (req, res) => {
+    const send = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...cors });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end(); }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<!doctype html><title>Panel (test stand-in)</title><h1>Panel</h1>');
+    }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    let body;
+    try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return send(400, { error: { code: 'badJson', message: 'malformed JSON' } }); }
+    const m = req.url.match(/^\/ext\/([^/]+)\/(attest|report)$/);
+    const r = m && requests.get(m[1]);
+    if (!r) return send(404, { error: { code: 'unknownRequest', message: 'no such request' } });
+    if (req.headers.authorization !== `Bearer ${r.token}`) return send(401, { error: { code: 'badToken', message: 'bad token' } });
+    if (m[2] === 'attest') {
+      r.attestations += 1;
+      if (r.attestations > 1) return send(409, { error: { code: 'alreadyAttested', message: 'this request already has its credential' } });
+      const out = await attestOnce(stateDir, { userId: r.userId, origin: body.origin, publicKey: body.publicKey });
+      return out.code === 0 ? send(200, out.json) : send(422, { error: { code: 'vault', message: out.json.error } });
+    }
+    if (down) { res.destroy(); return; }
+    r.reports.push(body);
+    for (const w of r.waiters.splice(0)) w();
+    return res.writeHead(204, cors), res.end();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+
+  return {
+    origin,
+    /** A `provision` message for `user`, registered with the stand-in. */
+    provisionMessage(user, { mode = 'automatic', tap, tenantId, keyName, visible = false } = {}) {
+      const requestId = randomUUID();
+      const token = randomBytes(24).toString('base64url');
+      requests.set(requestId, { token, userId: user.id, reports: [], attestations: 0, waiters: [] });
+      return {
+        type: 'provision', requestId, mode, tenantId,
+        user: { objectId: user.id, upn: user.userPrincipalName ?? user.upn, displayName: user.displayName },
+        ...(tap ? { tap } : {}),
+        ...(keyName ? { keyName } : {}),
+        visible,
+        panel: { attestationUrl: `${origin}/ext/${requestId}/attest`, reportUrl: `${origin}/ext/${requestId}/report`, token },
+      };
+    },
+    reports: (requestId) => requests.get(requestId)?.reports ?? [],
+    attestations: (requestId) => requests.get(requestId)?.attestations ?? 0,
+    setDown(v) { down = v; },
+    /** Resolves with the final report of a request, or rejects after `timeoutMs`. */
+    async finalReport(requestId, timeoutMs = 60_000) {
+      const r = requests.get(requestId);
+      const final = () => r.reports.find((x) => ['succeeded', 'failed', 'cancelled'].includes(x.state));
+      const deadline = Date.now() + timeoutMs;
+      while (!final()) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`FinalReportTimeout: no final report for ${requestId} within ${timeoutMs} ms; got ${JSON.stringify(r.reports.map((x) => [x.state, x.step]))}`);
+        await new Promise((resolve) => { const t = setTimeout(resolve, left); r.waiters.push(() => { clearTimeout(t); resolve(); }); });
+      }
+      return final();
+    },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
