@@ -1,17 +1,23 @@
-// The extension provisioning a security key end to end against the
+// The extension provisioning security keys end to end against the
 // simulator: automatic mode with the vault's attestation (verified by
-// webauthn-rs in the simulator), its failure scenarios, and the queue.
+// webauthn-rs in the simulator), every failure scenario ending in its named
+// error and the next job succeeding, every locale and DOM variant, the queue.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser } from './lib/browser.mjs';
-import { startSim } from './lib/sim.mjs';
+import { startSim, testSeed } from './lib/sim.mjs';
 import { simApi } from './lib/sim-api.mjs';
 import { startFakePanel } from './lib/fake-panel.mjs';
+
+const ADELE = 'adele.vance@contoso.com';
+const JONAS = 'jonas.mueller@contoso.com';
+const YUKI = 'yuki.tanaka@contoso.com';
+const MALLORY = 'mallory@contoso.com';
 
 describe('automatic provisioning (extension + simulator + vault)', () => {
   let sim, api, browser, panel, page, tenantId, users;
   before(async () => {
-    sim = await startSim();
+    sim = await startSim({ seed: testSeed(12) });
     api = simApi(sim);
     tenantId = (await api.tenant()).id;
     users = await api.users();
@@ -27,21 +33,115 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
   });
   const user = (upn) => users.find((u) => (u.userPrincipalName ?? u.upn) === upn);
 
-  test('a TAP and one message give the user a listed, verified security key', async () => {
-    const adele = user('adele.vance@contoso.com');
-    const { pass } = await api.createTap(adele.id);
-    const msg = panel.provisionMessage(adele, { tap: pass, tenantId });
+  // One multi-use TAP per user (Entra allows one TAP per user at a time),
+  // reused by every job of that user.
+  const taps = new Map();
+  async function tapFor(u, tapOptions) {
+    if (tapOptions || !taps.has(u.id)) {
+      taps.set(u.id, (await api.createTap(u.id, { isUsableOnce: false, ...tapOptions })).pass);
+    }
+    return taps.get(u.id);
+  }
+
+  /** Sends `provision` for `upn` with a TAP, and returns the final report. */
+  async function provision(upn, opts = {}) {
+    const u = user(upn);
+    const pass = await tapFor(u, opts.tapOptions);
+    const msg = panel.provisionMessage(u, { tap: opts.tap ?? pass, tenantId });
     const accepted = await browser.sendFrom(page, msg);
     assert.equal(accepted.type, 'accepted', JSON.stringify(accepted));
-    const final = await panel.finalReport(msg.requestId);
+    return { msg, final: await panel.finalReport(msg.requestId, opts.timeoutMs ?? 60_000) };
+  }
+
+  async function keyCount(upn) {
+    return (await api.keys(user(upn).id)).length;
+  }
+
+  test('a TAP and one message give the user a listed, verified security key', async () => {
+    const { msg, final } = await provision(ADELE);
     assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
     assert.match(final.result.keyName, /^IDM-[0-9a-f]{8}-[A-Z0-9]{6}-\d{8}$/);
-    const keys = await api.keys(adele.id);
+    const keys = await api.keys(user(ADELE).id);
     assert.equal(keys.length, 1, JSON.stringify(keys));
+    assert.equal(keys[0].credentialId, final.result.credentialId);
+    assert.equal(keys[0].displayName, final.result.keyName);
     assert.equal(panel.attestations(msg.requestId), 1);
-    // Progress came before the end, in order.
-    const seqs = panel.reports(msg.requestId).map((r) => r.seq);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
-    assert.ok(panel.reports(msg.requestId).some((r) => r.state === 'running'));
+    const reports = panel.reports(msg.requestId);
+    const seqs = reports.map((r) => r.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'reports in order');
+    assert.ok(reports.some((r) => r.state === 'running' && r.step === 'register.webauthn'), JSON.stringify(reports.map((r) => [r.seq, r.state, r.step])));
+  });
+
+  for (const [upn, lang] of [[JONAS, 'de'], [YUKI, 'ja'], [MALLORY, 'fr']]) {
+    test(`locale ${lang}: ${upn}`, async () => {
+      const before = await keyCount(upn);
+      const { final } = await provision(upn);
+      assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
+      assert.equal(await keyCount(upn), before + 1);
+    });
+  }
+
+  for (const variant of ['passwd', 'otc']) {
+    test(`DOM variant: the TAP goes in the ${variant} box`, async () => {
+      await api.scenarios(ADELE, { domVariant: variant });
+      try {
+        const { final } = await provision(ADELE);
+        assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
+      } finally {
+        await api.scenarios(ADELE, { domVariant: null });
+      }
+    });
+  }
+
+  test('legacy Security info protocol (AddSecurityInfo Type 12)', async () => {
+    await api.patchTenant({ securityInfoProtocol: 'legacy' });
+    try {
+      const before = await keyCount(JONAS);
+      const { final } = await provision(JONAS);
+      assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
+      assert.equal(await keyCount(JONAS), before + 1);
+    } finally {
+      await api.patchTenant({ securityInfoProtocol: 'v2026' });
+    }
+  });
+
+  test('a TAP that propagates after a few seconds is waited out, not failed', async () => {
+    const { final } = await provision('lee.propagation@contoso.com', { tapOptions: { propagationDelaySecs: 3 } });
+    assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
+  });
+
+  const failures = [
+    ['wrong TAP', { wrongTap: true }, 'tapNotFound'],
+    ['organization needs more information', { proofUpRequired: true }, 'proofUpRequired'],
+    ['10-key limit', { keyLimitReached: true }, 'keyLimitReached'],
+    ['two-factor sign-in required', { twoFactorRequired: true }, 'twoFactorRequired'],
+    ['attestation rejected by policy', { attestationRejected: true }, 'attestationRejected'],
+  ];
+  for (const [i, [name, scenario, code]] of failures.entries()) {
+    test(`${name} ends as ${code} with a hint, and the next job succeeds`, async () => {
+      const upn = `scenario${i}@contoso.com`;
+      await api.scenarios(upn, scenario);
+      let final;
+      try {
+        ({ final } = await provision(upn));
+      } finally {
+        await api.scenarios(upn, Object.fromEntries(Object.entries(scenario).map(([k, v]) => [k, typeof v === 'boolean' ? false : null])));
+      }
+      assert.equal(final.state, 'failed');
+      assert.equal(final.error.code, code, final.error.message);
+      assert.ok(final.error.hint.length > 20);
+      const next = await provision(upn);
+      assert.equal(next.final.state, 'succeeded', JSON.stringify(next.final.error));
+    });
+  }
+
+  test('a wrong TAP never appears in reports or the log', async () => {
+    const tap = 'NotTheRealPass-9f3Q';
+    const { msg, final } = await provision(ADELE, { tap });
+    assert.equal(final.error.code, 'tapNotFound');
+    assert.ok(!JSON.stringify(panel.reports(msg.requestId)).includes(tap));
+    const worker = await browser.serviceWorker();
+    const stored = await worker.evaluate(() => chrome.storage.local.get(null));
+    assert.ok(!JSON.stringify(stored).includes(tap), 'TAP found in chrome.storage.local');
   });
 });

@@ -1,11 +1,32 @@
 // Starts the Entra ID simulator (crates/entra-sim) as a child process and
 // reads the one JSON line it prints when ready.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { BIN } from './paths.mjs';
+import { BIN, ROOT } from './paths.mjs';
+
+/**
+ * Writes a seed: the simulator's demo tenant plus `extra` users of the tests'
+ * own (`scenario0@contoso.com` ..., and `lee.propagation@contoso.com`), so
+ * each scenario has a user whose state no other test touches.
+ */
+export function testSeed(extra = 0) {
+  const seed = JSON.parse(readFileSync(path.join(ROOT, 'crates/entra-sim/seeds/demo.json'), 'utf8'));
+  const hex = (n, len) => n.toString(16).padStart(len, '0');
+  const add = (upn, displayName, n) => seed.users.push({
+    ...seed.users[1], scenarios: undefined,
+    id: `${hex(0xa0000000 + n, 8)}-0000-4000-8000-${hex(n, 12)}`,
+    userPrincipalName: upn, displayName, mail: upn,
+  });
+  for (let i = 0; i < extra; i++) add(`scenario${i}@contoso.com`, `Scenario User ${i}`, i);
+  add('lee.propagation@contoso.com', 'Lee Propagation', 999);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sim-seed-'));
+  const file = path.join(dir, 'seed.json');
+  writeFileSync(file, JSON.stringify(seed));
+  return file;
+}
 
 const READY_TIMEOUT_MS = 30_000;
 

@@ -32,6 +32,8 @@ mod sys {
 
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
         pub async fn tabs_create(data: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = get, catch)]
+        pub async fn tabs_get(id: i32) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = update, catch)]
         pub async fn tabs_update(id: i32, data: JsValue) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
@@ -232,6 +234,20 @@ pub mod tabs {
         pub incognito: bool,
         #[serde(default)]
         pub url: Option<String>,
+        #[serde(default)]
+        pub pending_url: Option<String>,
+        #[serde(default)]
+        pub status: Option<String>,
+    }
+
+    /// A tab as the browser sees it now (its URL only when the extension
+    /// has host permission for it).
+    pub async fn get(id: i32) -> Result<Tab, ChromeError> {
+        const API: &str = "chrome.tabs.get";
+        let v = sys::tabs_get(id)
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        from_js(API, v)
     }
 
     /// Navigates a tab.
@@ -373,17 +389,14 @@ pub mod cookies {
         store_id: String,
     }
 
-    /// The cookie store a tab uses (the incognito store for a private tab).
-    pub async fn store_of_tab(tab_id: i32) -> Result<Option<String>, ChromeError> {
+    /// Every cookie store the browser has now. The incognito store is
+    /// listed only while a private window is open.
+    pub async fn stores() -> Result<Vec<CookieStore>, ChromeError> {
         const API: &str = "chrome.cookies.getAllCookieStores";
         let v = sys::cookies_get_all_cookie_stores()
             .await
             .map_err(|e| ChromeError::from_js(API, e))?;
-        let stores: Vec<CookieStore> = from_js(API, v)?;
-        Ok(stores
-            .into_iter()
-            .find(|s| s.tab_ids.contains(&tab_id))
-            .map(|s| s.id))
+        from_js(API, v)
     }
 
     /// Removes every cookie of `domain` (and its subdomains) in a store.

@@ -270,6 +270,15 @@ impl Job {
         self.step_started_ms = now_ms;
     }
 
+    /// The WebAuthn ceremony happened (the vault or the browser answered the
+    /// page's `create`). The FIDO page can come and go between two settled
+    /// snapshots, so this, not a snapshot, marks the registration step.
+    pub fn registered(&mut self, now_ms: u64) {
+        if self.step < Step::Register {
+            self.enter(Step::Register, &Page::FidoCreate { error: None }, now_ms);
+        }
+    }
+
     /// Closes the timeline when the job ends.
     pub fn finish(&mut self, now_ms: u64) {
         if let Some(last) = self.timeline.last_mut()

@@ -214,15 +214,6 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         }
     } else {
         send_report(r, JobState::Running).await;
-        if let Err(e) = tabs::navigate(target.tab_id, START_URL).await {
-            events::detach();
-            return Err(failed(
-                Failure::ServerError {
-                    detail: format!("could not open Security info: {e}"),
-                },
-                None,
-            ));
-        }
     }
 
     let mut until = r.job.deadline_ms();
@@ -258,7 +249,12 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             }
             Some(JobEvent::Attested { credential_id } | JobEvent::Observed { credential_id }) => {
                 r.credential_id = Some(credential_id);
+                r.job.registered(now_ms());
                 persist(r);
+                if r.job.step != reported_step {
+                    reported_step = r.job.step;
+                    send_report(r, JobState::Running).await;
+                }
                 continue;
             }
             None if now_ms() < until => continue, // keep-alive tick
@@ -267,11 +263,22 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         let now = now_ms();
         let Some(snap) = &last else {
             if now >= r.job.deadline_ms() {
+                // Say what the tab shows instead, when the browser tells.
+                let shows = match tabs::get(target.tab_id).await {
+                    Ok(t) => format!(
+                        "the tab is {} at {}",
+                        t.status.unwrap_or_else(|| "in an unknown state".into()),
+                        t.url
+                            .or(t.pending_url)
+                            .unwrap_or_else(|| "a page the extension may not read".into())
+                    ),
+                    Err(e) => format!("the tab is gone ({e})"),
+                };
                 break failed(
                     Failure::StepTimeout {
                         step: r.job.step.name().into(),
                         timeout_s: r.job.timeouts.step_ms / 1000,
-                        summary: "no Microsoft page loaded in the job's window".into(),
+                        summary: format!("no Microsoft page reported; {shows}"),
                     },
                     None,
                 );
@@ -306,11 +313,30 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     Ok(ending)
 }
 
-/// Opens a blank incognito window, clears Microsoft's cookies in its store,
-/// and returns it; the caller then navigates it.
+/// Clears Microsoft's cookies in the incognito store, then opens the job's
+/// incognito window on Security info.
+///
+/// The incognito store exists only while a private window is open; when none
+/// is, the next private window starts with no cookies at all. When one is
+/// (another job's leftover, or the administrator's own), its Microsoft
+/// cookies go before our window makes its first request.
 async fn open_window(visible: bool) -> Result<Target, Failure> {
+    let cookie_failure = |e: chrome_api::ChromeError| Failure::ServerError {
+        detail: format!("could not clear Microsoft cookies: {e}"),
+    };
+    let stores = chrome_api::cookies::stores()
+        .await
+        .map_err(cookie_failure)?;
+    // "0" is the regular profile's store; every other one is incognito.
+    for store in stores.iter().filter(|s| s.id != "0") {
+        for domain in MICROSOFT_COOKIE_DOMAINS {
+            chrome_api::cookies::clear_domain(&store.id, domain)
+                .await
+                .map_err(cookie_failure)?;
+        }
+    }
     let window = windows::create(&windows::CreateData {
-        url: "about:blank".into(),
+        url: START_URL.into(),
         incognito: true,
         focused: visible,
         state: if visible { None } else { Some("minimized") },
@@ -326,30 +352,10 @@ async fn open_window(visible: bool) -> Result<Target, Failure> {
         .ok_or_else(|| Failure::ServerError {
             detail: "the incognito window has no tab".into(),
         })?;
-    let target = Target {
+    Ok(Target {
         window_id: window.id,
         tab_id,
-    };
-    match chrome_api::cookies::store_of_tab(tab_id).await {
-        Ok(Some(store)) => {
-            for domain in MICROSOFT_COOKIE_DOMAINS {
-                if let Err(e) = chrome_api::cookies::clear_domain(&store, domain).await {
-                    let _ = windows::remove(window.id).await;
-                    return Err(Failure::ServerError {
-                        detail: format!("could not clear Microsoft cookies: {e}"),
-                    });
-                }
-            }
-        }
-        Ok(None) => {}
-        Err(e) => {
-            let _ = windows::remove(window.id).await;
-            return Err(Failure::ServerError {
-                detail: format!("could not find the incognito cookie store: {e}"),
-            });
-        }
-    }
-    Ok(target)
+    })
 }
 
 /// Carries out the engine's commands. Failures are logged, not fatal: the
