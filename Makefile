@@ -84,13 +84,16 @@ lint:
 unit:
 	cargo test --workspace
 
+# The browser tests run the binaries `cargo test` builds (entra-sim, panel,
+# examples); `--no-run` builds them with the same features, so nothing is
+# compiled twice.
 browser-test: setup-npm
-	cargo build -p entra-sim
+	cargo test --workspace --no-run --quiet
 	cd tests && node --test --test-concurrency=1 --test-reporter=spec
 
 ## demo: the offline demo (grows with the product).
 demo: setup build
-	cargo build -p entra-sim
+	cargo test --workspace --no-run --quiet
 	cd tests && node demo.mjs
 
 bench: setup build
