@@ -3,7 +3,9 @@
 //! what happened.
 //!
 //! - `GET  /__sim/health`
-//! - `GET  /__sim/tenant`, `PATCH /__sim/tenant` (securityInfoProtocol, fido2Policy, graphThrottle)
+//! - `GET  /__sim/tenant`, `PATCH /__sim/tenant` (securityInfoProtocol, fido2Policy,
+//!   graphThrottle, accessTokenLifetimeSecs)
+//! - `GET  /__sim/apps` (app registrations with their client ids, secrets, scopes and roles)
 //! - `GET  /__sim/users`, `GET /__sim/users/{id|upn}`
 //! - `PATCH /__sim/users/{id|upn}/scenarios` (merge; `null` clears a field)
 //! - `POST /__sim/users/{id|upn}/taps` {lifetimeMinutes, isUsableOnce, propagationDelaySecs}
@@ -33,6 +35,7 @@ pub fn router(state: Arc<SimState>) -> Router {
             get(|| async { axum::Json(json!({"ok": true})) }),
         )
         .route("/__sim/tenant", get(tenant).patch(patch_tenant))
+        .route("/__sim/apps", get(apps))
         .route("/__sim/users", get(users))
         .route("/__sim/users/{id}", get(user))
         .route(
@@ -68,6 +71,7 @@ async fn tenant(State(s): State<Arc<SimState>>) -> Response {
             "securityInfoProtocol": t.security_info_protocol,
             "fido2Policy": t.fido2_policy,
             "graphThrottle": t.graph_throttle,
+            "accessTokenLifetimeSecs": t.access_token_lifetime_secs,
             "users": t.users.len(),
         }))
         .into_response()
@@ -92,8 +96,23 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
         Some(Value::Null) => Some(None),
         Some(t) => Some(Some(serde_json::from_value(t.clone())?)),
     };
+    let lifetime = obj
+        .get("accessTokenLifetimeSecs")
+        .map(|v| {
+            v.as_u64()
+                .filter(|n| (1..=86_400).contains(n))
+                .ok_or_else(|| AppError::bad("accessTokenLifetimeSecs must be 1..86400"))
+        })
+        .transpose()?;
     for k in obj.keys() {
-        if !["securityInfoProtocol", "fido2Policy", "graphThrottle"].contains(&k.as_str()) {
+        if ![
+            "securityInfoProtocol",
+            "fido2Policy",
+            "graphThrottle",
+            "accessTokenLifetimeSecs",
+        ]
+        .contains(&k.as_str())
+        {
             return Err(AppError::bad(format!("unknown tenant field {k:?}")));
         }
     }
@@ -107,8 +126,15 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
         if let Some(th) = throttle {
             t.graph_throttle = th;
         }
+        if let Some(l) = lifetime {
+            t.access_token_lifetime_secs = l;
+        }
     });
     Ok(tenant(State(s)).await)
+}
+
+async fn apps(State(s): State<Arc<SimState>>) -> Response {
+    s.read(|t| axum::Json(serde_json::to_value(&t.apps).unwrap_or(Value::Null)).into_response())
 }
 
 fn summary(u: &User) -> Value {

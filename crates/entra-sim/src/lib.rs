@@ -13,6 +13,7 @@ pub mod locale;
 pub mod login;
 pub mod model;
 pub mod mysignins;
+pub mod oauth;
 pub mod server;
 pub mod state;
 pub mod tls;

@@ -52,9 +52,9 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/{tenant}/login/continue", get(login_continue))
         .route("/{tenant}/proofup", post(proofup_post))
         .route("/kmsi", post(kmsi_post))
-        .route("/{tenant}/consent", post(crate::graph::consent_post))
-        .route("/{tenant}/oauth2/v2.0/token", post(crate::graph::token))
-        .route("/{tenant}/oauth2/token", post(crate::graph::token))
+        .route("/{tenant}/consent", post(crate::oauth::consent_post))
+        .route("/{tenant}/oauth2/v2.0/token", post(crate::oauth::token))
+        .route("/{tenant}/oauth2/token", post(crate::oauth::token))
         .route("/{tenant}/oauth2/v2.0/logout", get(logout))
         .fallback(not_found)
 }
@@ -135,11 +135,21 @@ async fn root(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Response {
 
 async fn authorize(
     State(s): State<Arc<SimState>>,
-    Path(_tenant): Path<String>,
+    Path(tenant): Path<String>,
     headers: HeaderMap,
     q: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let lang = pick_locale(None, &headers);
+    if !crate::oauth::tenant_matches(&s, &tenant) {
+        return error_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "AADSTS90002",
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        );
+    }
     match q {
         Ok(Query(q)) => authorize_inner(&s, &headers, q).await,
         Err(e) => error_page(lang, StatusCode::BAD_REQUEST, "AADSTS90014", &e.body_text()),
@@ -240,6 +250,19 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
         code_challenge: q.code_challenge.clone(),
         prompt: q.prompt.clone(),
     };
+    // Unknown scopes go back to the client before any page, as ESTS does.
+    if authz.client_id != MYSIGNINS_CLIENT_ID {
+        if let Err((code, msg)) = crate::oauth::check_authorize_scopes(&authz) {
+            let mut params = vec![
+                ("error", "invalid_scope".to_string()),
+                ("error_description", format!("AADSTS{code}: {msg}")),
+            ];
+            if !authz.state.is_empty() {
+                params.push(("state", authz.state.clone()));
+            }
+            return respond_to_client(lang, &authz, &params);
+        }
+    }
     let hint_user = q
         .login_hint
         .as_deref()
@@ -570,7 +593,7 @@ async fn complete(
         return page_err(lang, e);
     }
     if authz.client_id != MYSIGNINS_CLIENT_ID {
-        if let Some(resp) = crate::graph::consent_needed(s, lang, &authz, &res) {
+        if let Some(resp) = crate::oauth::consent_needed(s, lang, &authz, &res) {
             return with_cookie(resp, set);
         }
     }
@@ -589,6 +612,7 @@ pub fn issue_code(s: &SimState, lang: &str, authz: AuthzRequest, res: AuthResult
                 mfa: res.mfa,
                 authz: authz.clone(),
                 expires: unix_now() + 600,
+                redeemed: false,
             },
         )
     });

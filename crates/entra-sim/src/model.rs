@@ -21,6 +21,11 @@ pub struct Fido2Policy {
     pub trusted_attestation_cas: Vec<String>,
     /// Maximum number of security keys per user (default 10).
     pub key_limit: usize,
+    /// **Not Microsoft behaviour.** Accept `none` and self attestation, which
+    /// Microsoft refuses. Off by default; exists only so a browser test with a
+    /// CDP virtual authenticator (which cannot produce x5c attestation) can
+    /// walk the rest of the flow. Never turn it on to make a product test pass.
+    pub accept_none_attestation_for_testing: bool,
 }
 
 impl Default for Fido2Policy {
@@ -32,6 +37,7 @@ impl Default for Fido2Policy {
             allowed_aaguids: Vec::new(),
             trusted_attestation_cas: Vec::new(),
             key_limit: 10,
+            accept_none_attestation_for_testing: false,
         }
     }
 }
@@ -73,9 +79,12 @@ pub struct App {
     /// Delegated permissions the app may request.
     #[serde(default)]
     pub delegated_scopes: Vec<String>,
-    /// Delegated scopes an admin has consented to already (no consent page).
+    /// Delegated scopes an admin has consented to already for everyone (no consent page).
     #[serde(default)]
     pub consented_scopes: Vec<String>,
+    /// Delegated scopes each user consented to on the consent page, by user id.
+    #[serde(default)]
+    pub user_consents: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -249,6 +258,9 @@ pub struct Tenant {
     pub tap_default_lifetime_minutes: u64,
     #[serde(default)]
     pub graph_throttle: Option<Throttle>,
+    /// Lifetime of Graph access tokens in seconds (default 3599, as Entra's `expires_in`).
+    #[serde(default = "default_token_lifetime")]
+    pub access_token_lifetime_secs: u64,
     #[serde(default)]
     pub users: Vec<User>,
     #[serde(default)]
@@ -261,6 +273,10 @@ pub struct Tenant {
 
 fn default_tap_lifetime() -> u64 {
     60
+}
+
+fn default_token_lifetime() -> u64 {
+    3599
 }
 
 impl Tenant {

@@ -88,6 +88,8 @@ pub struct AuthCode {
     pub mfa: bool,
     pub authz: AuthzRequest,
     pub expires: u64,
+    /// Set when redeemed, so a second redemption gets AADSTS54005.
+    pub redeemed: bool,
 }
 
 /// A session of the Security info app (cookie on mysignins.microsoft.com).
@@ -125,6 +127,30 @@ pub struct Token {
     pub expires: u64,
 }
 
+/// A refresh token (delegated only, issued with `offline_access`).
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub client_id: String,
+    pub user_id: String,
+    pub mfa: bool,
+    /// The Graph scopes and OIDC scopes granted.
+    pub scopes: Vec<String>,
+    pub expires: u64,
+    /// Redeemed by a public client (no secret) at first; then no secret is required.
+    pub public_client: bool,
+}
+
+/// A consent page waiting for Accept or Cancel.
+#[derive(Debug, Clone)]
+pub struct PendingConsent {
+    pub res: AuthResult,
+    pub authz: AuthzRequest,
+    /// The scopes listed on the page.
+    pub scopes: Vec<String>,
+    pub created: u64,
+    pub lang: String,
+}
+
 /// A Graph creationOptions challenge.
 #[derive(Debug, Clone)]
 pub struct GraphChallenge {
@@ -142,8 +168,9 @@ pub struct Runtime {
     pub regs: HashMap<String, PendingReg>,
     pub tokens: HashMap<String, Token>,
     pub graph_challenges: HashMap<String, GraphChallenge>,
-    /// Admin consent page state for the Graph authorize flow.
-    pub consents: HashMap<String, (String, AuthzRequest)>,
+    pub refresh: HashMap<String, RefreshToken>,
+    /// Consent pages of the Graph authorize flow, by their flow token.
+    pub consents: HashMap<String, PendingConsent>,
 }
 
 impl Runtime {
@@ -154,6 +181,8 @@ impl Runtime {
         self.regs.retain(|_, r| now < r.created + 3600);
         self.tokens.retain(|_, t| now < t.expires);
         self.graph_challenges.retain(|_, c| now < c.expires + 600);
+        self.refresh.retain(|_, r| now < r.expires);
+        self.consents.retain(|_, c| now < c.created + 3600);
         self.ests.retain(|_, s| now < s.created + 86_400);
         self.my.retain(|_, s| now < s.created + 86_400);
     }
@@ -226,7 +255,7 @@ impl SimState {
         let mut rt = self.rt.lock().unwrap_or_else(|p| p.into_inner());
         let now = unix_now();
         // Pruning is cheap next to a request; doing it inline avoids a timer task.
-        if rt.flows.len() + rt.regs.len() > 512 {
+        if rt.flows.len() + rt.regs.len() + rt.tokens.len() + rt.graph_challenges.len() > 512 {
             rt.prune(now);
         }
         f(&mut rt)

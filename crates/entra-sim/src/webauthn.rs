@@ -100,13 +100,21 @@ pub fn verify_registration(
         .map_err(|e| VerifyError::Failed(format!("{e:?}")))?;
 
     // Microsoft refuses self and none attestation even without enforcement.
-    if cred.attestation_format != AttestationFormat::Packed {
+    // The testing switch (documented as not Microsoft behaviour) lets them through.
+    let testing_none = policy.accept_none_attestation_for_testing
+        && !policy.enforce_attestation
+        && matches!(
+            cred.attestation.data,
+            ParsedAttestationData::None | ParsedAttestationData::Self_
+        );
+    if !testing_none && cred.attestation_format != AttestationFormat::Packed {
         return Err(VerifyError::Policy(format!(
             "attestation format {:?} is not accepted; full packed attestation with x5c is required",
             cred.attestation_format
         )));
     }
     match &cred.attestation.data {
+        _ if testing_none => {}
         ParsedAttestationData::Basic(chain) | ParsedAttestationData::AttCa(chain)
             if !chain.is_empty() => {}
         other => {
@@ -177,7 +185,11 @@ pub fn verify_registration(
         credential,
         credential_id,
         aaguid: aaguid_s,
-        fmt: "packed".into(),
+        fmt: if testing_none {
+            format!("{:?}", cred.attestation_format).to_ascii_lowercase()
+        } else {
+            "packed".into()
+        },
     })
 }
 
