@@ -39,7 +39,9 @@ pub fn app(state: Arc<SimState>) -> Router {
         mysignins: crate::mysignins::router().with_state(state.clone()),
         aad: crate::mysignins::aad_router().with_state(state.clone()),
         graph: crate::graph::router().with_state(state.clone()),
-        statics: Router::new().route("/static/{file}", get(static_file)),
+        statics: Router::new()
+            .route("/static/{file}", get(static_file))
+            .route("/favicon.ico", get(favicon)),
         control: crate::control::router(state.clone()),
     });
     Router::new()
@@ -73,7 +75,7 @@ async fn dispatch(State(hosts): State<Arc<Hosts>>, req: Request) -> Response {
     let local = matches!(host.as_str(), "127.0.0.1" | "localhost");
     let router = if path.starts_with("/__sim/") && (known || local) {
         &hosts.control
-    } else if path.starts_with("/static/") && known {
+    } else if (path.starts_with("/static/") || path == "/favicon.ico") && known {
         &hosts.statics
     } else {
         match host.as_str() {
@@ -134,6 +136,22 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/securityinfo.js"),
     ),
 ];
+
+/// Every Microsoft host serves a favicon; without one the browser logs a 404
+/// on every page. Four coloured squares, as SVG.
+async fn favicon() -> Response {
+    const SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path fill="#f25022" d="M0 0h7.5v7.5H0z"/><path fill="#7fba00" d="M8.5 0H16v7.5H8.5z"/><path fill="#00a4ef" d="M0 8.5h7.5V16H0z"/><path fill="#ffb900" d="M8.5 8.5H16V16H8.5z"/></svg>"##;
+    let mut resp = Response::new(Body::from(SVG));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
+}
 
 async fn static_file(Path(file): Path<String>) -> Response {
     match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {

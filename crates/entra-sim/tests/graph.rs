@@ -1295,3 +1295,54 @@ async fn delegated_calls_need_the_admin_role() {
     );
     t.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn accept_none_attestation_for_testing_is_off_by_default_and_not_for_enforcing_tenants() {
+    let t = common::start("graph-none-switch").await;
+    let c = client(&t.sim);
+    let tok = app_token(&c, PANEL_ID, PANEL_SECRET).await;
+    let tenant: Value = c
+        .get("https://login.microsoftonline.com/__sim/tenant")
+        .send()
+        .await
+        .expect("t")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        tenant["fido2Policy"]["acceptNoneAttestationForTesting"],
+        false
+    );
+    c.patch("https://login.microsoftonline.com/__sim/tenant")
+        .json(&json!({"fido2Policy": {"acceptNoneAttestationForTesting": true}}))
+        .send()
+        .await
+        .expect("patch");
+    let (s, v) = provision(
+        &c,
+        &tok,
+        ADELE,
+        &mut Authenticator::new(AAGUID),
+        Attestation::None,
+        "https://login.microsoft.com",
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    // Enforcement wins over the testing switch.
+    c.patch("https://login.microsoftonline.com/__sim/tenant")
+        .json(&json!({"fido2Policy": {"acceptNoneAttestationForTesting": true, "enforceAttestation": true, "trustedAttestationCas": [t.sim.ca_pem.clone()]}}))
+        .send()
+        .await
+        .expect("patch");
+    let (s, _) = provision(
+        &c,
+        &tok,
+        ADELE,
+        &mut Authenticator::new(AAGUID),
+        Attestation::SelfSigned,
+        "https://login.microsoft.com",
+    )
+    .await;
+    assert_eq!(s, 400);
+    t.sim.shutdown().await;
+}
