@@ -3,6 +3,18 @@
 //! hostnames (mapped to loopback by the browser's host-resolver rules).
 //!
 //! Use [`Sim::start`] from tests, or the `entra-sim` binary.
+//!
+//! - Sign-in pages: [`login`]; Security info and `fido/create`: [`mysignins`].
+//! - OAuth 2.0 (authorize with PKCE and consent, token: authorization_code,
+//!   refresh_token, client_credentials): [`oauth`].
+//! - Microsoft Graph v1.0 subset (users, group members, TAPs, fido2Methods,
+//!   creationOptions): [`graph`].
+//! - Test control under `/__sim/` on every host (TAPs, keys, scenarios,
+//!   tenant policy, apps, events): [`control`].
+//! - The demo seed, its users and the Graph app's credentials:
+//!   `crates/entra-sim/seeds/README.md`.
+//!
+//! Benchmark: `cargo run -p entra-sim --release --example bench -- --flows 50 --iterations 5`.
 
 pub mod app;
 pub mod control;
