@@ -22,7 +22,7 @@ WBG_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $
 APT_PACKAGES := chromium libssl-dev pkg-config zip
 WASM_CRATES := ext-worker ext-ui
 # Crates whose sources end up in the WASM; a change in any rebuilds it.
-WASM_SOURCES := $(shell find crates/protocol crates/chrome-api crates/ext-worker crates/ext-ui -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock
+WASM_SOURCES := $(shell find crates/protocol crates/engine crates/chrome-api crates/ext-worker crates/ext-ui -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock
 STATIC := $(shell find extension -type f -not -path 'extension/build/*')
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' manifest.json)
 

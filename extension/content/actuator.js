@@ -105,6 +105,7 @@
       url: location.href,
       title: document.title,
       lang: document.documentElement.lang || '',
+      httpStatus: performance.getEntriesByType('navigation')[0]?.responseStatus || 0,
       elements: list,
       config: pageConfig(),
     };

@@ -91,6 +91,11 @@ export async function startFakePanel() {
     reports: (requestId) => requests.get(requestId)?.reports ?? [],
     attestations: (requestId) => requests.get(requestId)?.attestations ?? 0,
     setDown(v) { down = v; },
+    /** Resolves when the next report of a request arrives (or after `timeoutMs`). */
+    nextReport(requestId, timeoutMs) {
+      const r = requests.get(requestId);
+      return new Promise((resolve) => { const t = setTimeout(resolve, Math.max(0, timeoutMs)); r.waiters.push(() => { clearTimeout(t); resolve(); }); });
+    },
     /** Resolves with the final report of a request, or rejects after `timeoutMs`. */
     async finalReport(requestId, timeoutMs = 60_000) {
       const r = requests.get(requestId);

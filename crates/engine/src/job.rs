@@ -13,6 +13,9 @@ use protocol::actuator::Snapshot;
 use protocol::panel::Mode;
 use serde::{Deserialize, Serialize};
 
+/// How often a job starts over after a Microsoft 5xx before it fails.
+pub const MAX_SERVER_ERROR_RESTARTS: u32 = 2;
+
 /// Where a job starts: Security info redirects to sign-in.
 pub const START_URL: &str = "https://mysignins.microsoft.com/security-info";
 
@@ -198,6 +201,9 @@ pub struct Job {
     pub tap_attempts: u32,
     #[serde(default)]
     pub unknown_since_ms: Option<u64>,
+    /// Restarts after a Microsoft server error (5xx), bounded.
+    #[serde(default)]
+    pub server_error_restarts: u32,
     /// Manual mode: Security info's list when first seen.
     #[serde(default)]
     pub listed_before: Option<Vec<String>>,
@@ -230,6 +236,7 @@ impl Job {
             retry_at_ms: None,
             tap_attempts: 0,
             unknown_since_ms: None,
+            server_error_restarts: 0,
             listed_before: None,
             timeline: vec![StepRecord {
                 step: Step::Open.name().into(),
@@ -351,6 +358,39 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             });
         }
         _ => {}
+    }
+
+    // A Microsoft server error: transient ones are common, so start over a
+    // bounded number of times (a signed-in session survives, so this does
+    // not spend the TAP again), then give up with the status.
+    if snap.http_status >= 500 {
+        if job.server_error_restarts >= MAX_SERVER_ERROR_RESTARTS {
+            return fail(Failure::ServerError {
+                detail: format!("HTTP {} at {}", snap.http_status, v.summary()),
+            });
+        }
+        if job
+            .last
+            .as_ref()
+            .is_some_and(|l| l.document == snap.document)
+        {
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
+        job.server_error_restarts += 1;
+        job.step_started_ms = now_ms;
+        job.last = Some(LastAction {
+            signature: "serverError".into(),
+            document: snap.document.clone(),
+            at_ms: now_ms,
+            attempts: 1,
+        });
+        return Decision::Act {
+            commands: vec![Command::Navigate {
+                url: START_URL.into(),
+            }],
+        };
     }
 
     // An unknown page gets a short grace: pages pass through states the
@@ -484,10 +524,13 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                     until_ms: job.deadline_ms(),
                 };
             }
-            if job.step >= Step::Register {
-                // Back from the FIDO page: Security info renders its list
-                // before the name dialog opens. Clicking "Add" here would
-                // start a second registration; wait for the dialog.
+            if job.step > Step::SecurityInfo {
+                // Mid-wizard, Security info shows its bare list while the
+                // page works: after "Next" (the API call before the FIDO
+                // page, slow on a slow network) and back from the FIDO page
+                // before the name dialog opens. Clicking "Add" then would
+                // start a second registration: wait for the page to move on,
+                // or the step's deadline.
                 return Decision::Wait {
                     until_ms: job.deadline_ms(),
                 };

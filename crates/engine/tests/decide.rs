@@ -76,6 +76,7 @@ fn snap(url: &str, doc: &str, elements: Vec<Element>) -> Snapshot {
         title: String::new(),
         lang: "en".into(),
         elements,
+        http_status: 200,
         config: None,
     }
 }
@@ -674,4 +675,58 @@ fn security_info_flash_after_registration_waits_for_the_name_dialog() {
         Decision::Wait { .. }
     ));
     assert_eq!(j.step, Step::Register);
+}
+
+#[test]
+fn server_errors_restart_a_bounded_number_of_times_then_fail_with_the_status() {
+    let mut j = job();
+    let mut err = snap(SI, "e1", vec![el(1, "h1").text("Internal Server Error")]);
+    err.http_status = 500;
+    assert_eq!(
+        act(&decide(&mut j, &err, 2_000)),
+        [Command::Navigate {
+            url: START_URL.into()
+        }]
+    );
+    // The same error document again: our navigation is in flight.
+    assert!(matches!(decide(&mut j, &err, 2_100), Decision::Wait { .. }));
+    err.document = "e2".into();
+    assert_eq!(
+        act(&decide(&mut j, &err, 2_200)),
+        [Command::Navigate {
+            url: START_URL.into()
+        }]
+    );
+    err.document = "e3".into();
+    let f = failure(decide(&mut j, &err, 2_300));
+    assert_eq!(f.code(), "serverError");
+    assert!(f.to_string().contains("HTTP 500"), "{f}");
+}
+
+/// Regression: with slow pages (the simulator's `slowMs`), Security info
+/// showed its list while the "Next" of the key wizard was still calling the
+/// API, and the engine clicked "Add sign-in method" again, looping.
+#[test]
+fn bare_security_info_mid_wizard_is_waited_out() {
+    let mut j = job();
+    let ready = snap(
+        SI,
+        "s1",
+        vec![
+            el(20, "div").role("dialog"),
+            el(22, "button")
+                .text("Next")
+                .class("ms-Button ms-Button--primary")
+                .dialog(20),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &ready, 2_000)),
+        [Command::Click { handle: 22 }]
+    );
+    assert_eq!(j.step, Step::KeyReady);
+    assert!(matches!(
+        decide(&mut j, &security_info("s1", &[]), 2_100),
+        Decision::Wait { .. }
+    ));
 }

@@ -219,6 +219,9 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     let mut until = r.job.deadline_ms();
     let mut alive_at = now_ms();
     let mut reported_step = r.job.step;
+    // A resumed job decides on the fresh snapshot at once: the page may be
+    // waiting for a click and send nothing new.
+    let mut decide_now = last.is_some();
     let ending = loop {
         let now = now_ms();
         if now.saturating_sub(alive_at) >= KEEP_ALIVE_MS {
@@ -226,7 +229,15 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             alive_at = now;
         }
         let wait = until.saturating_sub(now).min(KEEP_ALIVE_MS);
-        match inbox.next(wait).await {
+        let event = if std::mem::take(&mut decide_now) {
+            None
+        } else {
+            match inbox.next(wait).await {
+                None if now_ms() < until => continue, // keep-alive tick
+                e => e,
+            }
+        };
+        match event {
             Some(JobEvent::Snapshot(s)) => last = Some(s),
             Some(JobEvent::WindowClosed) => {
                 break failed(
@@ -257,7 +268,6 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
                 }
                 continue;
             }
-            None if now_ms() < until => continue, // keep-alive tick
             None => {}
         }
         let now = now_ms();
@@ -478,8 +488,15 @@ async fn finish(mut r: Running, ending: Ending) {
     )
     .await;
     let finished = report.clone();
+    let id = r.provision.request_id.clone();
     queue::update(|s| {
-        s.running = None;
+        // A cancelled queued request never was the running one.
+        if s.running
+            .as_ref()
+            .is_some_and(|x| x.provision.request_id == id)
+        {
+            s.running = None;
+        }
         queue::remember_finished(s, finished);
     });
     publish_status().await;

@@ -117,6 +117,10 @@ pub struct Snapshot {
     /// Interactive elements and headings, in document order.
     #[serde(default)]
     pub elements: Vec<Element>,
+    /// The HTTP status of the document's response, when the browser tells
+    /// (Navigation Timing); 0 when unknown.
+    #[serde(default)]
+    pub http_status: u16,
     /// What the sign-in pages' `$Config` blob says, when the page has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<PageConfig>,
@@ -196,6 +200,7 @@ mod tests {
                 "url": "https://login.microsoftonline.com/",
                 "title": "Sign in to your account",
                 "lang": "en",
+                "httpStatus": 200,
                 "elements": [
                     {"handle": 1, "tag": "input", "id": "i0116", "name": "loginfmt",
                      "type": "email", "text": "", "visible": true, "enabled": true}
