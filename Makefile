@@ -27,7 +27,7 @@ STATIC := $(shell find extension -type f -not -path 'extension/build/*')
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' manifest.json)
 
 .SECONDARY:
-.PHONY: setup setup-apt setup-rust setup-npm build test lint unit browser-test demo bench package clean
+.PHONY: setup setup-apt setup-rust setup-npm build test lint unit browser-test demo bench package clean fixtures
 
 ## setup: idempotent; installs only what is missing.
 setup: setup-apt setup-rust setup-npm
@@ -95,6 +95,11 @@ browser-test: setup-npm
 demo: setup build
 	cargo test --workspace --no-run --quiet
 	cd tests && node demo.mjs
+
+## fixtures: re-capture the engine's page fixtures from the simulator.
+fixtures: setup build
+	cargo test --workspace --no-run --quiet
+	cd tests && node tools/capture-fixtures.mjs
 
 bench: setup build
 	cd tests && node bench.mjs

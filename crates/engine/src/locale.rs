@@ -5,7 +5,8 @@
 //! case-insensitive substring, so small wording changes around the phrase
 //! do not break it.
 
-/// A phrase in every supported language.
+/// A phrase in every supported language (English, German, French,
+/// Japanese, in that order; extra wordings may follow).
 pub type Phrase = &'static [&'static str];
 
 /// The "Security key" option of the method picker.
@@ -23,11 +24,13 @@ pub const ADD: Phrase = &["Add", "Hinzufügen", "Ajouter", "追加"];
 pub const NEXT: Phrase = &["Next", "Weiter", "Suivant", "次へ"];
 /// "Done".
 pub const DONE: Phrase = &["Done", "Fertig", "Terminé", "完了"];
-/// The 10-key limit banner.
+/// The 10-key limit banner. Several wordings per language are listed where
+/// Microsoft's text varies between pages and releases.
 pub const KEY_LIMIT: Phrase = &[
     "limit of 10 security keys",
     "Limit von 10 Sicherheitsschlüsseln",
     "limite de 10 clés de sécurité",
+    "上限 (10 個)",
     "10 個のセキュリティ キー",
 ];
 /// "To set up a security key, you need to sign in with two-factor authentication."
@@ -40,15 +43,17 @@ pub const TWO_FACTOR: Phrase = &[
 /// Attestation / key-model rejection on registration.
 pub const KEY_REQUIREMENTS: Phrase = &[
     "security key requirements",
-    "Anforderungen Ihrer Organisation an Sicherheitsschlüssel",
-    "exigences de votre organisation en matière de clés de sécurité",
-    "セキュリティ キーの要件",
+    "Anforderungen Ihrer Organisation",
+    "exigences de votre organisation",
+    "キー要件",
+    "キーの要件",
 ];
 /// "Your organization doesn't allow you to add security keys."
 pub const POLICY_DISALLOWS: Phrase = &[
     "doesn't allow you to add security keys",
     "erlaubt das Hinzufügen von Sicherheitsschlüsseln nicht",
     "ne vous permet pas d'ajouter des clés de sécurité",
+    "セキュリティ キーの追加が許可されていません",
     "セキュリティ キーを追加することは許可されていません",
 ];
 

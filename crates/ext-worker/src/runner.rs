@@ -238,7 +238,12 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             }
         };
         match event {
-            Some(JobEvent::Snapshot(s)) => last = Some(s),
+            Some(JobEvent::Snapshot(s)) => {
+                if settings.record_snapshots {
+                    record_snapshot(&s, r.job.step).await;
+                }
+                last = Some(s);
+            }
             Some(JobEvent::WindowClosed) => {
                 break failed(
                     Failure::Cancelled {
@@ -321,6 +326,25 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     };
     events::detach();
     Ok(ending)
+}
+
+/// Keeps a snapshot for support (Options → record snapshots), labelled with
+/// the page the engine recognises and the step the job was in.
+async fn record_snapshot(s: &Snapshot, step: Step) {
+    use protocol::settings::{MAX_RECORDED_SNAPSHOTS, SNAPSHOTS_KEY};
+    let page = engine::page::recognise(&engine::view::View::new(s)).kind();
+    let area = chrome_api::storage::Area::Local;
+    let mut all: Vec<serde_json::Value> = chrome_api::storage::get(area, SNAPSHOTS_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    all.push(serde_json::json!({ "page": page, "step": step.name(), "snapshot": s }));
+    if all.len() > MAX_RECORDED_SNAPSHOTS {
+        let extra = all.len() - MAX_RECORDED_SNAPSHOTS;
+        all.drain(..extra);
+    }
+    let _ = chrome_api::storage::set(area, SNAPSHOTS_KEY, &all).await;
 }
 
 /// Clears Microsoft's cookies in the incognito store, then opens the job's

@@ -30,7 +30,17 @@ pub struct Settings {
     /// Seconds a new TAP may take to propagate. Default 120.
     #[serde(default = "default_tap_propagation_s")]
     pub tap_propagation_s: u32,
+    /// Keep the snapshots jobs see (under [`SNAPSHOTS_KEY`]) so a page that
+    /// broke can be sent to support and become a regression fixture.
+    /// Snapshots never hold input values. Default off.
+    #[serde(default)]
+    pub record_snapshots: bool,
 }
+
+/// Where recorded snapshots are kept (`chrome.storage.local`), newest last.
+pub const SNAPSHOTS_KEY: &str = "snapshots";
+/// How many recorded snapshots are kept.
+pub const MAX_RECORDED_SNAPSHOTS: usize = 300;
 
 fn default_step_timeout_s() -> u32 {
     30
@@ -54,6 +64,7 @@ impl Default for Settings {
             step_timeout_s: default_step_timeout_s(),
             register_timeout_s: default_register_timeout_s(),
             tap_propagation_s: default_tap_propagation_s(),
+            record_snapshots: false,
         }
     }
 }

@@ -1,0 +1,85 @@
+// `make fixtures`: runs real jobs against the simulator in every locale, DOM
+// variant and failure scenario with snapshot recording on, and writes one
+// fixture per (case, page) to crates/engine/tests/fixtures/, where the
+// engine's tests replay them. Each job here succeeded or failed exactly as
+// expected, which is what vouches for the page label stored with each
+// snapshot.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../lib/paths.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
+import { startSim, testSeed } from '../lib/sim.mjs';
+import { simApi } from '../lib/sim-api.mjs';
+import { startFakePanel } from '../lib/fake-panel.mjs';
+
+const OUT = path.join(ROOT, 'crates/engine/tests/fixtures');
+const CASES = [
+  // [label, user, scenario, tenant patch, expected final state, expected error code]
+  ['en', 'adele.vance@contoso.com', {}, null, 'succeeded'],
+  ['de', 'jonas.mueller@contoso.com', {}, null, 'succeeded'],
+  ['ja', 'yuki.tanaka@contoso.com', {}, null, 'succeeded'],
+  ['fr', 'mallory@contoso.com', {}, null, 'succeeded'],
+  ['en-passwd', 'scenario0@contoso.com', { domVariant: 'passwd' }, null, 'succeeded'],
+  ['en-otc', 'scenario1@contoso.com', { domVariant: 'otc' }, null, 'succeeded'],
+  ['de-passwd', 'scenario2@contoso.com', { domVariant: 'passwd', locale: 'de' }, null, 'succeeded'],
+  ['en-legacy', 'scenario3@contoso.com', {}, { securityInfoProtocol: 'legacy' }, 'succeeded'],
+  ['en-wrong-tap', 'scenario4@contoso.com', { wrongTap: true }, null, 'failed', 'tapNotFound'],
+  ['en-proof-up', 'scenario5@contoso.com', { proofUpRequired: true }, null, 'failed', 'proofUpRequired'],
+  ['en-key-limit', 'scenario6@contoso.com', { keyLimitReached: true }, null, 'failed', 'keyLimitReached'],
+  ['en-two-factor', 'scenario7@contoso.com', { twoFactorRequired: true }, null, 'failed', 'twoFactorRequired'],
+  ['en-attestation-rejected', 'scenario8@contoso.com', { attestationRejected: true }, null, 'failed', 'attestationRejected'],
+  ['ja-key-limit', 'scenario9@contoso.com', { keyLimitReached: true, locale: 'ja' }, null, 'failed', 'keyLimitReached'],
+  ['fr-two-factor', 'scenario10@contoso.com', { twoFactorRequired: true, locale: 'fr' }, null, 'failed', 'twoFactorRequired'],
+];
+
+const sim = await startSim({ seed: testSeed(11) });
+const api = simApi(sim);
+const panel = await startFakePanel();
+const browser = await launchBrowser({ sim });
+let failures = 0;
+try {
+  const tenantId = (await api.tenant()).id;
+  const users = await api.users();
+  const worker = await browser.serviceWorker();
+  await worker.evaluate(async () => {
+    const { settings = {} } = await chrome.storage.local.get('settings');
+    await chrome.storage.local.set({ settings: { ...settings, recordSnapshots: true } });
+  });
+  const page = await browser.context.newPage();
+  await page.goto(panel.origin);
+  rmSync(OUT, { recursive: true, force: true });
+  for (const [label, upn, scenario, tenantPatch, wantState, wantCode] of CASES) {
+    const u = users.find((x) => x.userPrincipalName === upn);
+    if (Object.keys(scenario).length) await api.scenarios(u.id, scenario);
+    if (tenantPatch) await api.patchTenant(tenantPatch);
+    const { pass } = await api.createTap(u.id, { isUsableOnce: false });
+    await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.set({ snapshots: [] }));
+    const msg = panel.provisionMessage(u, { tap: pass, tenantId });
+    await browser.sendFrom(page, msg);
+    const final = await panel.finalReport(msg.requestId);
+    if (tenantPatch) await api.patchTenant({ securityInfoProtocol: 'v2026' });
+    const ok = final.state === wantState && (!wantCode || final.error?.code === wantCode);
+    if (!ok) {
+      failures += 1;
+      console.error(`✖ ${label}: ${final.state} ${final.error?.code ?? ''} (wanted ${wantState} ${wantCode ?? ''})`);
+      continue;
+    }
+    const { snapshots = [] } = await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.get('snapshots'));
+    const dir = path.join(OUT, label);
+    mkdirSync(dir, { recursive: true });
+    const seen = new Set();
+    for (const s of snapshots) {
+      if (s.page === 'loading' || seen.has(s.page)) continue;
+      seen.add(s.page);
+      // Stable across captures: no random document ids in checked-in files.
+      s.snapshot.document = `${label}-${s.page}`;
+      writeFileSync(path.join(dir, `${s.page}.json`), JSON.stringify(s, null, 1) + '\n');
+    }
+    console.log(`✔ ${label}: ${final.state} ${final.error?.code ?? ''} — ${[...seen].join(', ')}`);
+  }
+} finally {
+  await browser.close();
+  await panel.close();
+  await sim.stop();
+}
+process.exit(failures ? 1 : 0);
