@@ -12,7 +12,7 @@ const WORKER_TIMEOUT_MS = 15_000;
  * @param {{sim?: {hostResolverRules: string, spki: string}, incognito?: boolean, headful?: boolean}} opts
  *   incognito: turn on "Allow in Incognito" (default true).
  */
-export async function launchBrowser({ sim, incognito = true, headful = !!process.env.HEADFUL } = {}) {
+export async function launchBrowser({ sim, incognito = true, headful = !!process.env.HEADFUL, extraArgs = [] } = {}) {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pp-profile-'));
   const args = [
     `--disable-extensions-except=${DIST}`,
@@ -22,6 +22,7 @@ export async function launchBrowser({ sim, incognito = true, headful = !!process
     '--disable-sync', '--disable-quic', '--disable-gpu',
   ];
   if (process.getuid?.() === 0) args.push('--no-sandbox');
+  args.push(...extraArgs);
   if (sim) {
     args.push(`--host-resolver-rules=${sim.hostResolverRules}`);
     args.push(`--ignore-certificate-errors-spki-list=${sim.spki}`);

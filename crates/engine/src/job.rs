@@ -204,9 +204,14 @@ pub struct Job {
     /// Restarts after a Microsoft server error (5xx), bounded.
     #[serde(default)]
     pub server_error_restarts: u32,
-    /// Manual mode: Security info's list when first seen.
+    /// Manual mode: Security info's list as last seen before the WebAuthn
+    /// ceremony.
     #[serde(default)]
     pub listed_before: Option<Vec<String>>,
+    /// Whether the page's `create` was answered (by the vault or the
+    /// browser's own authenticator).
+    #[serde(default)]
+    pub ceremony_done: bool,
     #[serde(default)]
     pub timeline: Vec<StepRecord>,
 }
@@ -238,6 +243,7 @@ impl Job {
             unknown_since_ms: None,
             server_error_restarts: 0,
             listed_before: None,
+            ceremony_done: false,
             timeline: vec![StepRecord {
                 step: Step::Open.name().into(),
                 started_ms: now_ms,
@@ -281,7 +287,8 @@ impl Job {
     /// page's `create`). The FIDO page can come and go between two settled
     /// snapshots, so this, not a snapshot, marks the registration step.
     pub fn registered(&mut self, now_ms: u64) {
-        if self.step < Step::Register {
+        self.ceremony_done = true;
+        if self.mode == Mode::Automatic && self.step < Step::Register {
             self.enter(Step::Register, &Page::FidoCreate { error: None }, now_ms);
         }
     }
@@ -613,8 +620,8 @@ fn classify_security_info_error(text: &str, upn: &str) -> Failure {
 }
 
 /// Manual mode: sign in with the TAP when one came with the request, then
-/// watch the administrator; done when Security info lists a key that was not
-/// there when it was first seen.
+/// watch the administrator; done when, after the WebAuthn ceremony, Security
+/// info lists an entry that was not there before it.
 fn decide_manual(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decision {
     match page {
         Page::Username { input, submit, .. } if job.step < Step::Watch => {
@@ -660,18 +667,24 @@ fn decide_manual(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decis
             if job.step < Step::Watch {
                 job.enter(Step::Watch, page, now_ms);
             }
-            match &job.listed_before {
-                None => {
-                    job.listed_before = Some(listed.clone());
-                }
-                Some(before) => {
-                    if let Some(new) = listed.iter().find(|t| !before.contains(t)) {
-                        job.key_name = new.clone();
-                        job.finish(now_ms);
-                        return Decision::Done {
-                            key_name: new.clone(),
-                        };
-                    }
+            if !job.ceremony_done {
+                // Before the ceremony the list is only a baseline (it may
+                // still be loading): keep the latest.
+                job.listed_before = Some(listed.clone());
+            } else {
+                let before = job.listed_before.clone().unwrap_or_default();
+                let new: Vec<&String> = listed.iter().filter(|t| !before.contains(t)).collect();
+                // Prefer an entry that says it is a security key.
+                let found = new
+                    .iter()
+                    .find(|t| locale::contains(t, locale::SECURITY_KEY))
+                    .or(new.first());
+                if let Some(found) = found {
+                    job.key_name = (*found).clone();
+                    job.finish(now_ms);
+                    return Decision::Done {
+                        key_name: (*found).clone(),
+                    };
                 }
             }
             Decision::Wait {

@@ -611,19 +611,38 @@ fn manual_mode_fills_tap_without_submitting_and_detects_a_new_key() {
             value: TypedValue::AccessPass
         }]
     );
+    // The list loads in two renders; neither is a new key.
     assert!(matches!(
-        decide(&mut j, &security_info("s1", &["Phone +1 555"]), 3),
+        decide(&mut j, &security_info("s1", &[]), 3),
         Decision::Wait { .. }
     ));
     assert!(matches!(
-        decide(&mut j, &picker("s1", true, false, 0), 4),
+        decide(&mut j, &security_info("s1", &["Phone +1 555"]), 4),
         Decision::Wait { .. }
     ));
+    assert!(matches!(
+        decide(&mut j, &picker("s1", true, false, 0), 5),
+        Decision::Wait { .. }
+    ));
+    // A new entry before the ceremony is not the key.
+    assert!(matches!(
+        decide(
+            &mut j,
+            &security_info("s1", &["Phone +1 555", "Email a@b"]),
+            6
+        ),
+        Decision::Wait { .. }
+    ));
+    // The administrator's authenticator answered the page's create.
+    j.registered(7);
     assert_eq!(
         decide(
             &mut j,
-            &security_info("s1", &["Phone +1 555", "Security key YubiKey 5"]),
-            5
+            &security_info(
+                "s1",
+                &["Phone +1 555", "Email a@b", "Security key YubiKey 5"]
+            ),
+            8
         ),
         Decision::Done {
             key_name: "Security key YubiKey 5".into()

@@ -23,6 +23,9 @@ pub enum JobEvent {
     Cancel,
     /// The vault answered the page's `create` (automatic mode).
     Attested { credential_id: String },
+    /// The page asked for a credential and the browser's own authenticator
+    /// handles it (manual mode).
+    CeremonyStarted,
     /// The browser's own authenticator answered (manual mode).
     Observed { credential_id: String },
     /// The vault could not answer: the job fails with this.

@@ -361,6 +361,10 @@ async fn webauthn_create(
         return WebauthnAnswer::Fallback;
     };
     if running.provision.mode == Mode::Manual {
+        // The administrator's own authenticator answers; the job only needs
+        // to know the ceremony happened (the credential id follows if the
+        // page lives long enough to report it).
+        events::push(|t| t.tab_id == tab_id, events::JobEvent::CeremonyStarted);
         return WebauthnAnswer::Fallback;
     }
     // The origin comes from the browser's view of the sender, never from

@@ -263,6 +263,11 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             Some(JobEvent::VaultFailed { detail }) => {
                 break failed(Failure::VaultFailed { detail }, last);
             }
+            Some(JobEvent::CeremonyStarted) => {
+                r.job.registered(now_ms());
+                persist(r);
+                continue;
+            }
             Some(JobEvent::Attested { credential_id } | JobEvent::Observed { credential_id }) => {
                 r.credential_id = Some(credential_id);
                 r.job.registered(now_ms());

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the actuator sends the service worker (`chrome.runtime.sendMessage`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ActuatorMessage {
     /// The page's DOM settled (first load, or after changes).
     Snapshot {
@@ -179,6 +179,13 @@ pub struct Element {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn observed_message_uses_camel_case_fields() {
+        let m: super::ActuatorMessage =
+            serde_json::from_str(r#"{"type":"webauthnObserved","credentialId":"abc"}"#).expect("parses");
+        assert_eq!(m, super::ActuatorMessage::WebauthnObserved { credential_id: "abc".into() });
+    }
+
     #[test]
     fn fill_debug_never_shows_the_value() {
         let p = super::Primitive::Fill {
