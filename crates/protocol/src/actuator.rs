@@ -9,7 +9,11 @@ use serde::{Deserialize, Serialize};
 
 /// What the actuator sends the service worker (`chrome.runtime.sendMessage`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ActuatorMessage {
     /// The page's DOM settled (first load, or after changes).
     Snapshot {
@@ -182,8 +186,14 @@ mod tests {
     #[test]
     fn observed_message_uses_camel_case_fields() {
         let m: super::ActuatorMessage =
-            serde_json::from_str(r#"{"type":"webauthnObserved","credentialId":"abc"}"#).expect("parses");
-        assert_eq!(m, super::ActuatorMessage::WebauthnObserved { credential_id: "abc".into() });
+            serde_json::from_str(r#"{"type":"webauthnObserved","credentialId":"abc"}"#)
+                .expect("parses");
+        assert_eq!(
+            m,
+            super::ActuatorMessage::WebauthnObserved {
+                credential_id: "abc".into()
+            }
+        );
     }
 
     #[test]
