@@ -439,6 +439,7 @@ function closeDialog() {
 }
 
 $('ms-cancel1').addEventListener('click', closeDialog);
+$('ms-cancel2').addEventListener('click', closeDialog);
 $('ms-close').addEventListener('click', closeDialog);
 dialog.addEventListener('cancel', (ev) => { ev.preventDefault(); closeDialog(); });
 $('ms-next').addEventListener('click', () => {

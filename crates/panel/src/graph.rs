@@ -120,7 +120,8 @@ pub struct Fido2Method {
     pub display_name: Option<String>,
     #[serde(default)]
     pub created_date_time: Option<String>,
-    #[serde(default)]
+    /// Graph spells it `aaGuid`.
+    #[serde(default, rename = "aaGuid", alias = "aaguid")]
     pub aaguid: Option<String>,
     #[serde(default)]
     pub model: Option<String>,

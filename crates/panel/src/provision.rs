@@ -181,11 +181,14 @@ fn tenant_id(state: &AppState) -> AppResult<String> {
         })
 }
 
-fn endpoints(state: &AppState, token: String) -> PanelEndpoints {
+/// Where the extension calls back. The assertion URL only for automatic
+/// mode: only then does the vault hold the new key for a sign-in check.
+fn endpoints(state: &AppState, token: String, mode: Mode) -> PanelEndpoints {
     let base = state.config.public_url.trim_end_matches('/');
     PanelEndpoints {
         attestation_url: format!("{base}/api/ext/attestation"),
         report_url: format!("{base}/api/ext/report"),
+        assertion_url: (mode == Mode::Automatic).then(|| format!("{base}/api/ext/assertion")),
         token,
     }
 }
@@ -246,7 +249,7 @@ pub async fn create(
         // A stand-in so validation checks everything else before a real
         // TAP is issued for nothing.
         tap: (body.mode == Mode::Automatic || body.with_tap).then(|| "placeholder".to_string()),
-        panel: endpoints(&state, token.clone()),
+        panel: endpoints(&state, token.clone(), body.mode),
         key_name,
         visible: body.visible,
     };
