@@ -47,7 +47,7 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
   async function provision(upn, opts = {}) {
     const u = user(upn);
     const pass = await tapFor(u, opts.tapOptions);
-    const msg = panel.provisionMessage(u, { tap: opts.tap ?? pass, tenantId });
+    const msg = panel.provisionMessage(u, { tap: opts.tap ?? pass, tenantId, verify: opts.verify });
     const accepted = await browser.sendFrom(page, msg);
     assert.equal(accepted.type, 'accepted', JSON.stringify(accepted));
     return { msg, final: await panel.finalReport(msg.requestId, opts.timeoutMs ?? 60_000) };
@@ -72,6 +72,19 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     assert.ok(reports.some((r) => r.state === 'running' && r.step === 'register.webauthn'), JSON.stringify(reports.map((r) => [r.seq, r.state, r.step])));
   });
 
+  test('with a sign-in check, the job ends by signing in with the new key', async () => {
+    const upn = 'scenario11@contoso.com';
+    const { msg, final } = await provision(upn, { verify: true });
+    assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
+    assert.equal(final.result.signInVerified, true);
+    assert.equal(panel.assertions(msg.requestId), 1);
+    const events = await api.events(`?kind=signin&user=${user(upn).id}`);
+    const viaKey = events.filter((e) => e.success && /fido|security key/i.test(e.detail));
+    assert.equal(viaKey.length, 1, JSON.stringify(events));
+    const [key] = await api.keys(user(upn).id);
+    assert.ok(key.lastUsedAt, 'the simulator recorded that the key was used');
+  });
+
   for (const [upn, lang] of [[JONAS, 'de'], [YUKI, 'ja'], [MALLORY, 'fr']]) {
     test(`locale ${lang}: ${upn}`, async () => {
       const before = await keyCount(upn);
@@ -81,25 +94,30 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     });
   }
 
-  for (const variant of ['passwd', 'otc']) {
+  for (const [variant, upn] of [['passwd', 'scenario5@contoso.com'], ['otc', 'scenario6@contoso.com']]) {
     test(`DOM variant: the TAP goes in the ${variant} box`, async () => {
-      await api.scenarios(ADELE, { domVariant: variant });
-      try {
-        const { final } = await provision(ADELE);
-        assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
-      } finally {
-        await api.scenarios(ADELE, { domVariant: null });
-      }
+      await api.scenarios(upn, { domVariant: variant });
+      const { final } = await provision(upn);
+      assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
     });
   }
+
+  test('a user whose vault key is already registered gets alreadyRegistered, not a second key', async () => {
+    const before = await keyCount(ADELE);
+    const { final } = await provision(ADELE);
+    assert.equal(final.state, 'failed');
+    assert.equal(final.error.code, 'alreadyRegistered', final.error.message);
+    assert.match(final.error.hint, /Revoke/);
+    assert.equal(await keyCount(ADELE), before);
+  });
 
   test('legacy Security info protocol (AddSecurityInfo Type 12)', async () => {
     await api.patchTenant({ securityInfoProtocol: 'legacy' });
     try {
-      const before = await keyCount(JONAS);
-      const { final } = await provision(JONAS);
+      const upn = 'scenario7@contoso.com';
+      const { final } = await provision(upn);
       assert.equal(final.state, 'succeeded', JSON.stringify(final.error));
-      assert.equal(await keyCount(JONAS), before + 1);
+      assert.equal(await keyCount(upn), 1);
     } finally {
       await api.patchTenant({ securityInfoProtocol: 'v2026' });
     }

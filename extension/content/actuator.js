@@ -192,8 +192,9 @@
     if (event.source !== window || event.origin !== location.origin) return;
     if (!data || typeof data !== 'object' || !('__passkeyBridge' in data)) return;
     const port = event.ports[0];
-    if (data.__passkeyBridge === 'create' && port) {
-      chrome.runtime.sendMessage({ type: 'webauthnCreate', options: data.options })
+    if ((data.__passkeyBridge === 'create' || data.__passkeyBridge === 'get') && port) {
+      const type = data.__passkeyBridge === 'create' ? 'webauthnCreate' : 'webauthnGet';
+      chrome.runtime.sendMessage({ type, options: data.options })
         .then((answer) => port.postMessage(answer ?? { answer: 'fallback' }))
         .catch(() => port.postMessage({ answer: 'fallback' }))
         .finally(() => setTimeout(() => port.close(), 0));

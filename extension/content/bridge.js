@@ -1,7 +1,7 @@
 // WebAuthn bridge, in the page's own world on login.microsoft.com.
 //
-// It keeps the browser's navigator.credentials.create and replaces it with a
-// function that first asks the extension (through the isolated-world
+// It keeps the browser's navigator.credentials.create and .get and replaces
+// them with functions that first ask the extension (through the isolated-world
 // actuator, over a MessageChannel). The service worker answers from the
 // panel's vault only for the running job's tab, on the FIDO registration
 // page, for RP ID login.microsoft.com and the job's user, once; for every
@@ -14,6 +14,7 @@
   if (!creds || !creds.create || window.__passkeyBridge) return;
   window.__passkeyBridge = true;
   const browserCreate = creds.create.bind(creds);
+  const browserGet = creds.get.bind(creds);
   // How long to wait for the extension before falling back to the browser.
   const ASK_TIMEOUT_MS = 90_000;
 
@@ -43,12 +44,12 @@
     return v;
   }
 
-  function ask(options) {
+  function ask(kind, options) {
     return new Promise((resolve) => {
       const channel = new MessageChannel();
       const timer = setTimeout(() => { channel.port1.close(); resolve({ answer: 'fallback' }); }, ASK_TIMEOUT_MS);
       channel.port1.onmessage = (e) => { clearTimeout(timer); channel.port1.close(); resolve(e.data || { answer: 'fallback' }); };
-      window.postMessage({ __passkeyBridge: 'create', options }, location.origin, [channel.port2]);
+      window.postMessage({ __passkeyBridge: kind, options }, location.origin, [channel.port2]);
     });
   }
 
@@ -82,7 +83,7 @@
 
   async function create(options) {
     if (!options || !options.publicKey) return browserCreate(options);
-    const answer = await ask(toJSON(options.publicKey));
+    const answer = await ask('create', toJSON(options.publicKey));
     if (answer.answer === 'credential' && answer.credential) return toCredential(answer.credential);
     if (answer.answer === 'error') throw new DOMException(String(answer.message || 'The security key could not be created.'), 'NotAllowedError');
     // Not for the extension: the browser's own create, and tell the
@@ -92,5 +93,37 @@
     return cred;
   }
 
+  // AuthenticationResponseJSON → a PublicKeyCredential-shaped assertion.
+  function toAssertion(json) {
+    const r = json.response || {};
+    const response = Object.create(AuthenticatorAssertionResponse.prototype);
+    Object.defineProperties(response, {
+      clientDataJSON: { value: fromB64url(r.clientDataJSON), enumerable: true },
+      authenticatorData: { value: fromB64url(r.authenticatorData), enumerable: true },
+      signature: { value: fromB64url(r.signature), enumerable: true },
+      userHandle: { value: r.userHandle ? fromB64url(r.userHandle) : null, enumerable: true },
+    });
+    const cred = Object.create(PublicKeyCredential.prototype);
+    Object.defineProperties(cred, {
+      id: { value: json.id, enumerable: true },
+      rawId: { value: fromB64url(json.rawId || json.id), enumerable: true },
+      type: { value: 'public-key', enumerable: true },
+      authenticatorAttachment: { value: json.authenticatorAttachment || 'cross-platform', enumerable: true },
+      response: { value: response, enumerable: true },
+      getClientExtensionResults: { value: () => ({ ...(json.clientExtensionResults || {}) }) },
+      toJSON: { value: () => JSON.parse(JSON.stringify(json)) },
+    });
+    return cred;
+  }
+
+  async function get(options) {
+    if (!options || !options.publicKey) return browserGet(options);
+    const answer = await ask('get', toJSON(options.publicKey));
+    if (answer.answer === 'credential' && answer.credential) return toAssertion(answer.credential);
+    if (answer.answer === 'error') throw new DOMException(String(answer.message || 'The security key could not sign in.'), 'NotAllowedError');
+    return browserGet(options);
+  }
+
   Object.defineProperty(creds, 'create', { value: create, configurable: true, writable: true });
+  Object.defineProperty(creds, 'get', { value: get, configurable: true, writable: true });
 })();

@@ -1,7 +1,7 @@
 // A stand-in for the admin panel's extension endpoints, for browser tests of
 // the extension alone: it serves a page on loopback (an allowed origin),
-// answers the vault attestation call with the real vault code (the
-// `attest_once` example of crates/vault) and records every report.
+// answers the vault calls with the real vault code (the `vault_stdio`
+// example of crates/vault) and records every report.
 //
 // Not the product's panel (crates/panel): no accounts, no database. Tests of
 // the whole product use the real panel.
@@ -11,28 +11,34 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { BIN, EXTENSION_ID } from './paths.mjs';
 
-const ATTEST_TIMEOUT_MS = 20_000;
+const VAULT_TIMEOUT_MS = 20_000;
 
-function attestOnce(stateDir, request) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(path.dirname(BIN('x')), 'examples', 'attest_once'), [stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const out = [];
-    const timer = setTimeout(() => { child.kill(); reject(new Error('AttestTimeout: attest_once took too long')); }, ATTEST_TIMEOUT_MS);
-    child.stdout.on('data', (d) => out.push(d));
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const text = Buffer.concat(out).toString();
-      try { resolve({ code, json: JSON.parse(text) }); } catch { reject(new Error(`attest_once printed ${text}`)); }
-    });
-    child.stdin.end(JSON.stringify(request));
+/** One long-lived `vault_stdio` process: a JSON line in, a JSON line out. */
+function startVault(stateDir) {
+  const child = spawn(path.join(path.dirname(BIN('x')), 'examples', 'vault_stdio'), [stateDir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const pending = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const p = pending.shift();
+    if (!p) return;
+    clearTimeout(p.timer);
+    try { p.resolve(JSON.parse(line)); } catch { p.reject(new Error(`vault_stdio printed ${line}`)); }
   });
+  return {
+    call: (req) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('VaultTimeout: vault_stdio did not answer')), VAULT_TIMEOUT_MS);
+      pending.push({ resolve, reject, timer });
+      child.stdin.write(JSON.stringify(req) + '\n');
+    }),
+    stop: () => child.kill(),
+  };
 }
 
 export async function startFakePanel() {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'fake-panel-'));
+  const vault = startVault(stateDir);
   const requests = new Map(); // requestId -> {token, userId, reports: [], attestations: 0, waiters: []}
   let down = false; // simulate an unreachable panel for the report endpoint
   const cors = {
@@ -54,15 +60,22 @@ export async function startFakePanel() {
     for await (const c of req) chunks.push(c);
     let body;
     try { body = JSON.parse(Buffer.concat(chunks).toString()); } catch { return send(400, { error: { code: 'badJson', message: 'malformed JSON' } }); }
-    const m = req.url.match(/^\/ext\/([^/]+)\/(attest|report)$/);
+    const m = req.url.match(/^\/ext\/([^/]+)\/(attest|assert|report)$/);
     const r = m && requests.get(m[1]);
     if (!r) return send(404, { error: { code: 'unknownRequest', message: 'no such request' } });
     if (req.headers.authorization !== `Bearer ${r.token}`) return send(401, { error: { code: 'badToken', message: 'bad token' } });
     if (m[2] === 'attest') {
       r.attestations += 1;
       if (r.attestations > 1) return send(409, { error: { code: 'alreadyAttested', message: 'this request already has its credential' } });
-      const out = await attestOnce(stateDir, { userId: r.userId, origin: body.origin, publicKey: body.publicKey });
-      return out.code === 0 ? send(200, out.json) : send(422, { error: { code: 'vault', message: out.json.error } });
+      const out = await vault.call({ op: 'create', userId: r.userId, origin: body.origin, publicKey: body.publicKey });
+      // The same error codes as the panel's (crates/panel/src/error.rs).
+      if (out.error) return send(/excludeCredentials/.test(out.error) ? 409 : 422, { error: { code: /excludeCredentials/.test(out.error) ? 'credentialExcluded' : 'vault', message: out.error } });
+      return send(200, out);
+    }
+    if (m[2] === 'assert') {
+      r.assertions += 1;
+      const out = await vault.call({ op: 'get', userId: r.userId, origin: body.origin, publicKey: body.publicKey });
+      return out.error ? send(422, { error: { code: 'vault', message: out.error } }) : send(200, out);
     }
     if (down) { res.destroy(); return; }
     r.reports.push(body);
@@ -75,21 +88,27 @@ export async function startFakePanel() {
   return {
     origin,
     /** A `provision` message for `user`, registered with the stand-in. */
-    provisionMessage(user, { mode = 'automatic', tap, tenantId, keyName, visible = false } = {}) {
+    provisionMessage(user, { mode = 'automatic', tap, tenantId, keyName, visible = false, verify = false } = {}) {
       const requestId = randomUUID();
       const token = randomBytes(24).toString('base64url');
-      requests.set(requestId, { token, userId: user.id, reports: [], attestations: 0, waiters: [] });
+      requests.set(requestId, { token, userId: user.id, reports: [], attestations: 0, assertions: 0, waiters: [] });
       return {
         type: 'provision', requestId, mode, tenantId,
         user: { objectId: user.id, upn: user.userPrincipalName ?? user.upn, displayName: user.displayName },
         ...(tap ? { tap } : {}),
         ...(keyName ? { keyName } : {}),
         visible,
-        panel: { attestationUrl: `${origin}/ext/${requestId}/attest`, reportUrl: `${origin}/ext/${requestId}/report`, token },
+        panel: {
+          attestationUrl: `${origin}/ext/${requestId}/attest`,
+          reportUrl: `${origin}/ext/${requestId}/report`,
+          ...(verify ? { assertionUrl: `${origin}/ext/${requestId}/assert` } : {}),
+          token,
+        },
       };
     },
     reports: (requestId) => requests.get(requestId)?.reports ?? [],
     attestations: (requestId) => requests.get(requestId)?.attestations ?? 0,
+    assertions: (requestId) => requests.get(requestId)?.assertions ?? 0,
     setDown(v) { down = v; },
     /** Resolves when the next report of a request arrives (or after `timeoutMs`). */
     nextReport(requestId, timeoutMs) {
@@ -108,6 +127,6 @@ export async function startFakePanel() {
       }
       return final();
     },
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+    close: () => new Promise((resolve) => { vault.stop(); server.closeAllConnections(); server.close(resolve); }),
   };
 }

@@ -42,8 +42,12 @@ pub enum Failure {
     ServerError { detail: String },
     #[error("Unknown page at {summary}")]
     UnknownPage { summary: String },
-    #[error("The vault did not produce a credential: {detail}")]
+    #[error("The panel's vault refused the request: {detail}")]
     VaultFailed { detail: String },
+    #[error("The admin panel could not be reached for the vault's answer: {detail}")]
+    VaultUnreachable { detail: String },
+    #[error("{upn} already has this vault's security key registered with Microsoft")]
+    AlreadyRegistered { upn: String },
     #[error("The job was cancelled by the administrator ({how})")]
     Cancelled { how: String },
     #[error("Step {step} did not finish within {timeout_s} s (last page: {summary})")]
@@ -58,6 +62,8 @@ pub enum Failure {
     Interrupted { step: String },
     #[error("The key was registered but did not appear on Security info (expected {key_name})")]
     NotListed { key_name: String },
+    #[error("The key {key_name} is registered, but signing in with it failed: {detail}")]
+    SignInCheckFailed { key_name: String, detail: String },
 }
 
 impl Failure {
@@ -77,10 +83,13 @@ impl Failure {
             Self::ServerError { .. } => "serverError",
             Self::UnknownPage { .. } => "unknownPage",
             Self::VaultFailed { .. } => "vaultFailed",
+            Self::VaultUnreachable { .. } => "vaultUnreachable",
+            Self::AlreadyRegistered { .. } => "alreadyRegistered",
             Self::Cancelled { .. } => "cancelled",
             Self::StepTimeout { .. } => "stepTimeout",
             Self::Interrupted { .. } => "interrupted",
             Self::NotListed { .. } => "notListed",
+            Self::SignInCheckFailed { .. } => "signInCheckFailed",
         }
     }
 
@@ -122,7 +131,13 @@ impl Failure {
                 "Microsoft may have changed the page. The log entry holds what the page showed; report it so the page can be recognised."
             }
             Self::VaultFailed { .. } => {
+                "The panel refused to sign for this request (see its message); check the request in the panel and run it again."
+            }
+            Self::VaultUnreachable { .. } => {
                 "Check that the admin panel is running and reachable from this browser."
+            }
+            Self::AlreadyRegistered { .. } => {
+                "The user's vault key is already registered. Revoke it in the panel (Passkeys tab) to register a new one, or keep the existing one."
             }
             Self::Cancelled { .. } => "Start the job again when ready.",
             Self::StepTimeout { .. } => {
@@ -131,6 +146,9 @@ impl Failure {
             Self::Interrupted { .. } => "Run the job again.",
             Self::NotListed { .. } => {
                 "Open Security info for the user and check the keys; run the job again if the key is missing."
+            }
+            Self::SignInCheckFailed { .. } => {
+                "Check the tenant's passkey policy (allowed AAGUIDs, attestation) and the key's status in Entra; revoke the key and run the job again if it stays unusable."
             }
         }
     }

@@ -16,6 +16,10 @@ use serde::{Deserialize, Serialize};
 /// How often a job starts over after a Microsoft 5xx before it fails.
 pub const MAX_SERVER_ERROR_RESTARTS: u32 = 2;
 
+/// Where the sign-in check starts: a fresh sign-in to My Sign-Ins
+/// (`prompt=login` ignores the session the registration left).
+pub const SIGN_IN_CHECK_URL: &str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=19db86c3-b2b9-44cc-b339-36da233a3be2&redirect_uri=https%3A%2F%2Fmysignins.microsoft.com%2F&response_type=code&response_mode=form_post&scope=openid%20profile&prompt=login&state=%2Fsecurity-info";
+
 /// Where a job starts: Security info redirects to sign-in.
 pub const START_URL: &str = "https://mysignins.microsoft.com/security-info";
 
@@ -68,6 +72,8 @@ pub enum Step {
     NameKey,
     Finish,
     Confirm,
+    /// Signing in with the new key (when the panel asked for the check).
+    VerifySignIn,
     /// Manual mode: the administrator is clicking through.
     Watch,
 }
@@ -88,6 +94,7 @@ impl Step {
             Step::NameKey => "register.name",
             Step::Finish => "register.done",
             Step::Confirm => "confirm.listed",
+            Step::VerifySignIn => "verify.signIn",
             Step::Watch => "manual.watch",
         }
     }
@@ -106,7 +113,8 @@ impl Step {
             Step::Register => 0.65,
             Step::NameKey => 0.80,
             Step::Finish => 0.90,
-            Step::Confirm => 0.95,
+            Step::Confirm => 0.92,
+            Step::VerifySignIn => 0.96,
             Step::Watch => 0.5,
         }
     }
@@ -212,6 +220,12 @@ pub struct Job {
     /// browser's own authenticator).
     #[serde(default)]
     pub ceremony_done: bool,
+    /// Whether to sign in with the new key once it is listed.
+    #[serde(default)]
+    pub verify_sign_in: bool,
+    /// Whether the vault answered the sign-in check's `get`.
+    #[serde(default)]
+    pub assertion_done: bool,
     #[serde(default)]
     pub timeline: Vec<StepRecord>,
 }
@@ -244,6 +258,8 @@ impl Job {
             server_error_restarts: 0,
             listed_before: None,
             ceremony_done: false,
+            verify_sign_in: false,
+            assertion_done: false,
             timeline: vec![StepRecord {
                 step: Step::Open.name().into(),
                 started_ms: now_ms,
@@ -291,6 +307,11 @@ impl Job {
         if self.mode == Mode::Automatic && self.step < Step::Register {
             self.enter(Step::Register, &Page::FidoCreate { error: None }, now_ms);
         }
+    }
+
+    /// The vault answered the sign-in check's `navigator.credentials.get`.
+    pub fn asserted(&mut self) {
+        self.assertion_done = true;
     }
 
     /// Closes the timeline when the job ends.
@@ -418,6 +439,9 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     if job.mode == Mode::Manual {
         return decide_manual(job, &page, &v, now_ms);
     }
+    if job.step == Step::VerifySignIn {
+        return decide_sign_in_check(job, &page, &v, now_ms);
+    }
 
     // The password page instead of the TAP page: a tenant that takes the TAP
     // in the password box, or a TAP that has not propagated yet. Try it; on
@@ -520,6 +544,15 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         Page::SecurityInfo { add, listed, .. } => {
             if job.step >= Step::Finish {
                 if listed.iter().any(|t| t.contains(&job.key_name)) {
+                    if job.verify_sign_in {
+                        job.enter(Step::VerifySignIn, &page, now_ms);
+                        job.last = None;
+                        return Decision::Act {
+                            commands: vec![Command::Navigate {
+                                url: SIGN_IN_CHECK_URL.into(),
+                            }],
+                        };
+                    }
                     job.finish(now_ms);
                     return Decision::Done {
                         key_name: job.key_name.clone(),
@@ -572,6 +605,12 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 until_ms: job.deadline_ms(),
             };
         }
+        // Only the sign-in check visits it (handled there).
+        Page::FidoGet { .. } => {
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
         Page::NameKey { input, next } => (
             Step::NameKey,
             vec![
@@ -598,6 +637,70 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         attempts: repeat + 1,
     });
     Decision::Act { commands }
+}
+
+/// The sign-in check: a fresh sign-in that picks "Sign in with a security
+/// key"; the vault answers `get`; done when Security info shows again.
+fn decide_sign_in_check(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decision {
+    let check_failed = |job: &Job, detail: String| Decision::Fail {
+        failure: Failure::SignInCheckFailed {
+            key_name: job.key_name.clone(),
+            detail,
+        },
+    };
+    if now_ms >= job.deadline_ms() {
+        let detail = format!(
+            "no sign-in within {} s (last page: {})",
+            job.step_timeout() / 1000,
+            v.summary()
+        );
+        return check_failed(job, detail);
+    }
+    let sig = signature(page);
+    if job
+        .last
+        .as_ref()
+        .is_some_and(|l| l.signature == sig && l.document == v.snap.document)
+    {
+        return Decision::Wait {
+            until_ms: job.deadline_ms(),
+        };
+    }
+    let act = |job: &mut Job, command: Command| {
+        job.last = Some(LastAction {
+            signature: sig.clone(),
+            document: v.snap.document.clone(),
+            at_ms: now_ms,
+            attempts: 1,
+        });
+        Decision::Act {
+            commands: vec![command],
+        }
+    };
+    match page {
+        Page::Username {
+            fido: Some(link), ..
+        } => act(job, Command::Click { handle: *link }),
+        Page::Username { fido: None, .. } => check_failed(
+            job,
+            "Microsoft did not offer sign-in with a security key".into(),
+        ),
+        Page::FidoGet { error: Some(e) } => check_failed(job, e.clone()),
+        Page::StaySignedIn { no, .. } => act(job, Command::Click { handle: *no }),
+        Page::SecurityInfo { .. } if job.assertion_done => {
+            job.finish(now_ms);
+            Decision::Done {
+                key_name: job.key_name.clone(),
+            }
+        }
+        Page::AccessPass { .. } | Page::Password { .. } | Page::OneTimeCode { .. } => check_failed(
+            job,
+            "Microsoft asked for a password or pass instead of the security key".into(),
+        ),
+        _ => Decision::Wait {
+            until_ms: job.deadline_ms(),
+        },
+    }
 }
 
 fn classify_security_info_error(text: &str, upn: &str) -> Failure {

@@ -16,11 +16,13 @@ pub type Handle = u32;
 pub enum Page {
     /// A document with nothing to act on yet (half-rendered, or a redirect).
     Loading,
-    /// Sign-in: the username box. `error` is the inline error, if shown.
+    /// Sign-in: the username box. `error` is the inline error, if shown;
+    /// `fido` the "Sign in with a security key" link, if offered.
     Username {
         input: Handle,
         submit: Handle,
         error: Option<String>,
+        fido: Option<Handle>,
     },
     /// Sign-in: the Temporary Access Pass box (`accesspass`).
     AccessPass {
@@ -69,6 +71,8 @@ pub enum Page {
     KeyReady { next: Handle },
     /// `login.microsoft.com/.../fido/create`: the WebAuthn ceremony.
     FidoCreate { error: Option<String> },
+    /// `login.microsoft.com/.../fido/get`: signing in with a security key.
+    FidoGet { error: Option<String> },
     /// The name field after registration.
     NameKey { input: Handle, next: Handle },
     /// "You're all set" with Done.
@@ -96,6 +100,7 @@ impl Page {
             Page::KeyKind { .. } => "keyKind",
             Page::KeyReady { .. } => "keyReady",
             Page::FidoCreate { .. } => "fidoCreate",
+            Page::FidoGet { .. } => "fidoGet",
             Page::NameKey { .. } => "nameKey",
             Page::AllSet { .. } => "allSet",
             Page::SecurityInfoError { .. } => "securityInfoError",
@@ -122,6 +127,10 @@ pub fn recognise(v: &View<'_>) -> Page {
         if path.ends_with("/fido/create") {
             let error = v.alerts().next().map(|e| e.text.clone());
             return Page::FidoCreate { error };
+        }
+        if path.ends_with("/fido/get") {
+            let error = v.alerts().next().map(|e| e.text.clone());
+            return Page::FidoGet { error };
         }
         return sign_in(v);
     }
@@ -183,11 +192,16 @@ fn sign_in(v: &View<'_>) -> Page {
             input,
             submit,
             error,
+            fido: None,
         }),
     ];
     for (name, make) in boxes {
         if let (Some(input), Some(submit)) = (v.input(name), submit_button(v)) {
-            return make(input.handle, submit, inline_error(v));
+            let mut page = make(input.handle, submit, inline_error(v));
+            if let Page::Username { fido, .. } = &mut page {
+                *fido = v.by_id("idA_PWD_SwitchToFido").map(|e| e.handle);
+            }
+            return page;
         }
     }
     if v.by_id("errorMessage").is_some() || pgid == "ConvergedError" {

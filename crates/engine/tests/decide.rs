@@ -749,3 +749,71 @@ fn bare_security_info_mid_wizard_is_waited_out() {
         Decision::Wait { .. }
     ));
 }
+
+fn listed_then_check(j: &mut Job) {
+    j.verify_sign_in = true;
+    let name = j.key_name.clone();
+    let done = snap(
+        SI,
+        "s2",
+        vec![
+            el(20, "div").role("dialog"),
+            el(23, "button")
+                .text("Done")
+                .class("ms-Button ms-Button--primary")
+                .dialog(20),
+        ],
+    );
+    decide(j, &done, 2_000);
+    let listed = format!("Security key {name}");
+    assert_eq!(
+        act(&decide(j, &security_info("s3", &[&listed]), 2_100)),
+        [Command::Navigate {
+            url: engine::job::SIGN_IN_CHECK_URL.into()
+        }]
+    );
+    assert_eq!(j.step, Step::VerifySignIn);
+}
+
+#[test]
+fn sign_in_check_picks_the_security_key_and_ends_on_security_info() {
+    let mut j = job();
+    listed_then_check(&mut j);
+    let mut user = username_page("c1");
+    user.elements.push(
+        el(7, "a")
+            .id("idA_PWD_SwitchToFido")
+            .text("Sign in with a security key"),
+    );
+    assert_eq!(
+        act(&decide(&mut j, &user, 2_200)),
+        [Command::Click { handle: 7 }]
+    );
+    let get = snap(
+        "https://login.microsoft.com/common/fido/get?ctx=x",
+        "c2",
+        vec![],
+    );
+    assert!(matches!(decide(&mut j, &get, 2_300), Decision::Wait { .. }));
+    // Security info before the vault answered is not proof.
+    assert!(matches!(
+        decide(&mut j, &security_info("c3", &[]), 2_400),
+        Decision::Wait { .. }
+    ));
+    j.asserted();
+    assert_eq!(
+        decide(&mut j, &security_info("c4", &[]), 2_500),
+        Decision::Done {
+            key_name: j.key_name.clone()
+        }
+    );
+}
+
+#[test]
+fn sign_in_check_without_a_security_key_option_fails_naming_the_key() {
+    let mut j = job();
+    listed_then_check(&mut j);
+    let f = failure(decide(&mut j, &username_page("c1"), 2_200));
+    assert_eq!(f.code(), "signInCheckFailed");
+    assert!(f.to_string().contains(&j.key_name), "{f}");
+}

@@ -28,8 +28,10 @@ pub enum JobEvent {
     CeremonyStarted,
     /// The browser's own authenticator answered (manual mode).
     Observed { credential_id: String },
+    /// The vault signed the sign-in check's `get`.
+    Asserted,
     /// The vault could not answer: the job fails with this.
-    VaultFailed { detail: String },
+    VaultFailed(engine::Failure),
 }
 
 /// Which job the channel belongs to.

@@ -342,6 +342,9 @@ pub async fn on_internal_message(message: JsValue, sender: JsValue) -> JsValue {
         ActuatorMessage::WebauthnCreate { options } => {
             to_js(&webauthn_create(&sender, tab_id, options).await)
         }
+        ActuatorMessage::WebauthnGet { options } => {
+            to_js(&webauthn_get(&sender, tab_id, options).await)
+        }
     }
 }
 
@@ -391,9 +394,9 @@ async fn webauthn_create(
         let detail = "the page asked for a credential for another user than the job's".to_string();
         events::push(
             |t| t.tab_id == tab_id,
-            events::JobEvent::VaultFailed {
+            events::JobEvent::VaultFailed(engine::Failure::VaultFailed {
                 detail: detail.clone(),
-            },
+            }),
         );
         return WebauthnAnswer::Error { message: detail };
     }
@@ -424,15 +427,61 @@ async fn webauthn_create(
             WebauthnAnswer::Credential { credential }
         }
         Err(e) => {
-            let detail = e.to_string();
+            let failure = e.to_failure(&running.provision.user.upn);
+            let message = failure.to_string();
             events::push(
                 |t| t.tab_id == tab_id,
-                events::JobEvent::VaultFailed {
-                    detail: detail.clone(),
-                },
+                events::JobEvent::VaultFailed(failure),
             );
-            WebauthnAnswer::Error { message: detail }
+            WebauthnAnswer::Error { message }
         }
+    }
+}
+
+/// Whether the sender is `https://login.microsoft.com` at a path ending in
+/// `suffix`, as the browser (not the page) reports it.
+fn sender_on_fido_page(sender: &Sender, suffix: &str) -> bool {
+    let path_ok = sender.url.as_deref().is_some_and(|u| {
+        u.split(['?', '#'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .ends_with(suffix)
+    });
+    sender.origin() == FIDO_ORIGIN && path_ok
+}
+
+/// Answers the sign-in check's `navigator.credentials.get` from the vault:
+/// only in the running automatic job's tab, during its sign-in check, on
+/// login.microsoft.com's FIDO sign-in page, for RP ID login.microsoft.com.
+async fn webauthn_get(sender: &Sender, tab_id: i32, options: serde_json::Value) -> WebauthnAnswer {
+    if events::current().map(|t| t.tab_id) != Some(tab_id) {
+        return WebauthnAnswer::Fallback;
+    }
+    let Some(running) = queue::with(|s| s.running.clone()) else {
+        return WebauthnAnswer::Fallback;
+    };
+    if running.provision.mode == Mode::Manual
+        || running.job.step != engine::Step::VerifySignIn
+        || running.provision.panel.assertion_url.is_none()
+        || !sender_on_fido_page(sender, "/fido/get")
+        || options["rpId"].as_str().unwrap_or("login.microsoft.com") != "login.microsoft.com"
+    {
+        return WebauthnAnswer::Fallback;
+    }
+    let request = AttestationRequest {
+        request_id: running.provision.request_id.clone(),
+        origin: sender.origin(),
+        public_key: options,
+    };
+    match panel_api::assert(&running.provision.panel, &request).await {
+        Ok(credential) => {
+            events::push(|t| t.tab_id == tab_id, events::JobEvent::Asserted);
+            WebauthnAnswer::Credential { credential }
+        }
+        Err(e) => WebauthnAnswer::Error {
+            message: e.to_string(),
+        },
     }
 }
 

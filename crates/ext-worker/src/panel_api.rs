@@ -32,17 +32,47 @@ pub enum PanelError {
     #[error("the panel could not be reached ({0})")]
     Unreachable(String),
     #[error("the panel answered HTTP {status}: {message}")]
-    Refused { status: u16, message: String },
+    Refused {
+        status: u16,
+        /// The panel's error code (`{"error":{"code"}}`), if it gave one.
+        code: String,
+        message: String,
+    },
     #[error("the panel's answer was not understood: {0}")]
     BadAnswer(String),
 }
 
-/// The panel's JSON error body, `{"error":{"code","message"}}`.
-fn error_message(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| body.chars().take(200).collect())
+/// The panel's JSON error body, `{"error":{"code","message"}}`, as a
+/// `Refused` error.
+fn refused(status: u16, body: &str) -> PanelError {
+    let v = serde_json::from_str::<serde_json::Value>(body).unwrap_or_default();
+    PanelError::Refused {
+        status,
+        code: v["error"]["code"].as_str().unwrap_or_default().to_string(),
+        message: v["error"]["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| body.chars().take(200).collect()),
+    }
+}
+
+impl PanelError {
+    /// The job failure this vault error means.
+    pub fn to_failure(&self, upn: &str) -> engine::Failure {
+        match self {
+            PanelError::Refused { code, .. } if code == "credentialExcluded" => {
+                engine::Failure::AlreadyRegistered {
+                    upn: upn.to_string(),
+                }
+            }
+            PanelError::Refused { .. } | PanelError::BadAnswer(_) => engine::Failure::VaultFailed {
+                detail: self.to_string(),
+            },
+            PanelError::Unreachable(_) => engine::Failure::VaultUnreachable {
+                detail: self.to_string(),
+            },
+        }
+    }
 }
 
 /// Asks the vault for the credential answering the page's `create`.
@@ -50,15 +80,33 @@ pub async fn attest(
     endpoints: &PanelEndpoints,
     request: &AttestationRequest,
 ) -> Result<serde_json::Value, PanelError> {
+    call_vault(&endpoints.attestation_url, &endpoints.token, request).await
+}
+
+/// Asks the vault to sign the sign-in check's `get` with the new key.
+pub async fn assert(
+    endpoints: &PanelEndpoints,
+    request: &AttestationRequest,
+) -> Result<serde_json::Value, PanelError> {
+    let Some(url) = &endpoints.assertion_url else {
+        return Err(PanelError::BadAnswer(
+            "the panel gave no assertion URL".into(),
+        ));
+    };
+    call_vault(url, &endpoints.token, request).await
+}
+
+async fn call_vault(
+    url: &str,
+    token: &str,
+    request: &AttestationRequest,
+) -> Result<serde_json::Value, PanelError> {
     let body = serde_json::to_string(request).map_err(|e| PanelError::BadAnswer(e.to_string()))?;
-    let resp = http::post_json(&endpoints.attestation_url, &endpoints.token, &body)
+    let resp = http::post_json(url, token, &body)
         .await
         .map_err(|e| PanelError::Unreachable(e.message))?;
     if !(200..300).contains(&resp.status) {
-        return Err(PanelError::Refused {
-            status: resp.status,
-            message: error_message(&resp.body),
-        });
+        return Err(refused(resp.status, &resp.body));
     }
     serde_json::from_str(&resp.body).map_err(|e| PanelError::BadAnswer(e.to_string()))
 }
@@ -71,10 +119,7 @@ async fn send(p: &Pending) -> Result<(), PanelError> {
         .map_err(|e| PanelError::Unreachable(e.message))?;
     match resp.status {
         200..=299 => Ok(()),
-        status => Err(PanelError::Refused {
-            status,
-            message: error_message(&resp.body),
-        }),
+        status => Err(refused(status, &resp.body)),
     }
 }
 

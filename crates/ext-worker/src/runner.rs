@@ -194,6 +194,7 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
                 timeouts_from(&settings),
                 now_ms(),
             );
+            r.job.verify_sign_in = r.provision.panel.assertion_url.is_some();
             let visible = r.provision.visible || settings.show_window;
             let target = open_window(visible).await.map_err(|f| failed(f, None))?;
             r.window_id = Some(target.window_id);
@@ -260,8 +261,11 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
                     last,
                 );
             }
-            Some(JobEvent::VaultFailed { detail }) => {
-                break failed(Failure::VaultFailed { detail }, last);
+            Some(JobEvent::VaultFailed(failure)) => break failed(failure, last),
+            Some(JobEvent::Asserted) => {
+                r.job.asserted();
+                persist(r);
+                continue;
             }
             Some(JobEvent::CeremonyStarted) => {
                 r.job.registered(now_ms());
@@ -504,6 +508,7 @@ async fn finish(mut r: Running, ending: Ending) {
             credential_id: r.credential_id.clone().unwrap_or_default(),
             key_name: name.clone(),
             aaguid: None,
+            sign_in_verified: r.job.assertion_done,
         });
     }
     report.error = ending.failure.as_ref().map(Failure::to_job_error);

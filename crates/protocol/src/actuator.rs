@@ -28,6 +28,11 @@ pub enum ActuatorMessage {
         /// base64url, as the bridge serialised them. Untrusted page input.
         options: serde_json::Value,
     },
+    /// The page called `navigator.credentials.get` (sign-in with a key).
+    WebauthnGet {
+        /// `PublicKeyCredentialRequestOptions`, binary members base64url.
+        options: serde_json::Value,
+    },
     /// A `create` the browser answered itself (manual mode, a real key)
     /// finished: the bridge reports the new credential's id.
     WebauthnObserved { credential_id: String },

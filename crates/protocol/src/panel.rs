@@ -73,7 +73,12 @@ pub struct TargetUser {
 pub struct PanelEndpoints {
     pub attestation_url: String,
     pub report_url: String,
-    /// Per-request bearer secret for those two URLs. Never logged.
+    /// Where the vault signs a sign-in (`navigator.credentials.get`) with the
+    /// new key. When given, the job ends by signing in with the key it just
+    /// registered: proof that it works, not only that it is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_url: Option<String>,
+    /// Per-request bearer secret for these URLs. Never logged.
     pub token: String,
 }
 
@@ -157,6 +162,9 @@ impl Provision {
         text("user.displayName", &self.user.display_name)?;
         url("panel.attestationUrl", &self.panel.attestation_url)?;
         url("panel.reportUrl", &self.panel.report_url)?;
+        if let Some(a) = &self.panel.assertion_url {
+            url("panel.assertionUrl", a)?;
+        }
         if self.panel.token.len() < 16 || self.panel.token.len() > MAX_TEXT_LEN {
             return Err(bad("panel.token must be 16 to 512 characters".into()));
         }

@@ -77,6 +77,10 @@ pub struct ProvisionedKey {
     pub key_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aaguid: Option<String>,
+    /// Whether the job signed in with the new key afterwards (only when the
+    /// panel gave an assertion URL).
+    #[serde(default)]
+    pub sign_in_verified: bool,
 }
 
 /// Why a job failed: a stable code, a plain-language message and a hint.
