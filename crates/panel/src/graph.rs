@@ -360,12 +360,48 @@ impl GraphClient {
         )
     }
 
+    /// Issues a one-time TAP. Entra holds at most one TAP per user, so an
+    /// earlier one (from "Get Temporary Access Pass", or a request that
+    /// never used it) is deleted first; returns the new pass and how many
+    /// were replaced.
     pub async fn create_tap(
         &self,
         token: &str,
         user_id: &str,
         lifetime_minutes: u32,
-    ) -> AppResult<Tap> {
+    ) -> AppResult<(Tap, usize)> {
+        let existing = self
+            .call(
+                "the Temporary Access Pass list",
+                reqwest::Method::GET,
+                &self.user_url(user_id, "temporaryAccessPassMethods"),
+                token,
+                None,
+            )
+            .await?;
+        let ids: Vec<String> = existing
+            .get("value")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get("id").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in &ids {
+            self.call(
+                "the deletion of the previous Temporary Access Pass",
+                reqwest::Method::DELETE,
+                &self.user_url(
+                    user_id,
+                    &format!("temporaryAccessPassMethods/{}", urlencode_segment(id)),
+                ),
+                token,
+                None,
+            )
+            .await?;
+        }
         let body = serde_json::json!({
             "isUsableOnce": true,
             "lifetimeInMinutes": lifetime_minutes,
@@ -379,12 +415,13 @@ impl GraphClient {
                 Some(&body),
             )
             .await?;
-        serde_json::from_value(v).map_err(|e| AppError::Upstream {
+        let tap = serde_json::from_value(v).map_err(|e| AppError::Upstream {
             status: axum::http::StatusCode::BAD_GATEWAY,
             code: "badGraphResponse".into(),
             message: format!("Microsoft Graph's Temporary Access Pass answer lacks the pass: {e}"),
             hint: None,
-        })
+        })?;
+        Ok((tap, ids.len()))
     }
 
     pub async fn list_fido2(&self, token: &str, user_id: &str) -> AppResult<Vec<Fido2Method>> {

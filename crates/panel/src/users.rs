@@ -467,7 +467,7 @@ pub async fn new_tap(
     action: &str,
 ) -> AppResult<crate::graph::Tap> {
     let (_t, token) = tenant::access_token(state).await?;
-    let tap = state
+    let (tap, replaced) = state
         .graph
         .create_tap(&token, &user.id, state.config.tap_lifetime_minutes)
         .await?;
@@ -478,9 +478,14 @@ pub async fn new_tap(
             action,
             Some((&user.id, &user.upn)),
             &format!(
-                "one-time, {} minutes",
+                "one-time, {} minutes{}",
                 tap.lifetime_in_minutes
-                    .unwrap_or(state.config.tap_lifetime_minutes as i64)
+                    .unwrap_or(state.config.tap_lifetime_minutes as i64),
+                if replaced > 0 {
+                    ", replacing the previous one"
+                } else {
+                    ""
+                }
             ),
         )
     })?;

@@ -19,6 +19,8 @@ use panel::{AppState, Config, Db, app};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+pub mod sim;
+
 pub const TENANT: &str = "8f3c2a71-5d4e-4b9a-9c1f-2e7d6a0b4c13";
 pub const PANEL_URL: &str = "http://127.0.0.1:8787";
 pub const OWNER: (&str, &str) = ("owner", "owner-password-123");
@@ -46,6 +48,8 @@ pub struct FakeMs {
     pub refreshes: u32,
     pub deleted: Vec<(String, String)>,
     pub last_tap_body: Option<Value>,
+    /// The TAP each user holds (Entra allows one).
+    pub taps: HashMap<String, String>,
 }
 
 pub type Fake = Arc<Mutex<FakeMs>>;
@@ -210,6 +214,15 @@ async fn tap(
             &format!("Resource '{id}' does not exist"),
         );
     }
+    if s.taps.contains_key(&id) {
+        return graph_err(
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            "The user already has a Temporary Access Pass. Delete it before creating a new one.",
+        );
+    }
+    let method = format!("tap-method-{}", s.taps_issued + 1);
+    s.taps.insert(id.clone(), method);
     s.taps_issued += 1;
     s.last_tap_body = serde_json::from_str(&body).ok();
     let lifetime = s
@@ -232,6 +245,44 @@ async fn tap(
         })),
     )
         .into_response()
+}
+
+async fn tap_list(State(f): State<Fake>, h: HeaderMap, Path(id): Path<String>) -> Response {
+    if !authorized(&f, &h) {
+        return graph_err(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "expired",
+        );
+    }
+    let s = f.lock().unwrap();
+    let value: Vec<Value> = s
+        .taps
+        .get(&id)
+        .map(|m| json!({"id": m, "isUsableOnce": true}))
+        .into_iter()
+        .collect();
+    axum::Json(json!({ "value": value })).into_response()
+}
+
+async fn tap_delete(
+    State(f): State<Fake>,
+    h: HeaderMap,
+    Path((id, method)): Path<(String, String)>,
+) -> Response {
+    if !authorized(&f, &h) {
+        return graph_err(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "expired",
+        );
+    }
+    let mut s = f.lock().unwrap();
+    if s.taps.get(&id) != Some(&method) {
+        return graph_err(StatusCode::NOT_FOUND, "itemNotFound", "no such method");
+    }
+    s.taps.remove(&id);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn fido2_list(State(f): State<Fake>, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -299,7 +350,11 @@ pub async fn start_fake_ms(user_count: u32, page_size: usize) -> (String, Fake) 
         .route("/v1.0/users", get(users))
         .route(
             "/v1.0/users/{id}/authentication/temporaryAccessPassMethods",
-            post(tap),
+            post(tap).get(tap_list),
+        )
+        .route(
+            "/v1.0/users/{id}/authentication/temporaryAccessPassMethods/{method}",
+            axum::routing::delete(tap_delete),
         )
         .route(
             "/v1.0/users/{id}/authentication/fido2Methods",
