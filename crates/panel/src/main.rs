@@ -22,7 +22,10 @@ const USAGE: &str = "usage: panel --listen 127.0.0.1:PORT --db FILE [options]
   --client-secret-file F      its client secret, if it is a confidential client (or env PANEL_CLIENT_SECRET)
   --tap-lifetime-minutes N    lifetime of issued Temporary Access Passes (default 60)
   --www DIR                   serve the front end from DIR instead of the built-in copy
-  --demo-seed                 create the demo Owner account (admin / demo-password-2026) if there is none";
+  --demo-seed                 create the demo Owner account (admin / demo-password-2026) if there is none
+
+The first Owner of a new database can also come from the environment:
+PANEL_OWNER_USER and PANEL_OWNER_PASSWORD (12 characters or more).";
 
 /// The demo Owner account `--demo-seed` creates.
 const DEMO_USER: &str = "admin";
