@@ -11,6 +11,7 @@ import { startPanel, signIn, connectTenant, DEMO_ADMIN } from './lib/panel.mjs';
 
 const ADELE = { id: '1c7b6a1f-8e5d-4d2f-8b72-4a2e3d0f9b12', name: 'Adele Vance', upn: 'adele.vance@contoso.com' };
 const JONAS = { id: '2d8c7b2a-9f6e-4e3a-9c83-5b3f4e1a0c23', name: 'Jonas Müller' };
+const YUKI = { id: '3e9d8c3b-0a7f-4f4b-8d94-6c4a5f2b1d34', name: '田中 由紀' };
 const MALLORY_NAME = 'Mallory <script>alert(1)</script> "O\'Brien"';
 
 /** The panel's API from the page, with the session the page holds. */
@@ -128,6 +129,26 @@ describe('admin panel with the extension, against the simulator', () => {
     await dialog.getByRole('button', { name: 'Copy' }).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     assert.equal(await dialog.isVisible(), false);
+  });
+
+  test('register through Microsoft Graph, see the key on the Passkeys tab, revoke it', async () => {
+    await page.goto(`${panel.url}/#user/${YUKI.id}`);
+    await page.locator('#user-name').filter({ hasText: YUKI.name }).waitFor();
+    await page.getByRole('button', { name: '+ Passkey ▸' }).click();
+    await page.getByRole('menuitem', { name: 'Microsoft' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a Microsoft passkey' });
+    await dialog.getByRole('button', { name: 'Next' }).click();
+    await dialog.getByRole('button', { name: 'register through Microsoft Graph' }).click();
+    await dialog.locator('#ms-result.ok').filter({ hasText: 'was registered' }).waitFor();
+    // The list updated without a reload.
+    const row = page.locator('#passkeys-body tr').filter({ hasText: /^IDM-/ });
+    await row.locator('.status', { hasText: 'Active' }).waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    page.once('dialog', (d) => d.accept());
+    await row.getByRole('button', { name: /^Revoke / }).click();
+    await row.locator('.status', { hasText: 'Revoked' }).waitFor();
+    assert.equal(await row.getByRole('button', { name: /^Revoke / }).count(), 0);
   });
 
   test('without the extension the dialog says how to install it, and no request is made', async () => {

@@ -409,6 +409,7 @@ $('add-microsoft').addEventListener('click', () => { setMenu(false); openMicroso
 // ---------- "+ Passkey ▸ Microsoft" ----------
 
 const dialog = $('ms-dialog');
+const BUTTONS = ['ms-create', 'ms-graph', 'ms-get-tap', 'ms-manual-open'];
 
 function openMicrosoftDialog() {
   stopPolling();
@@ -423,7 +424,7 @@ function openMicrosoftDialog() {
   $('ms-tap-box').hidden = true;
   $('ms-tap').value = '';
   $('ms-manual').open = false;
-  for (const id of ['ms-create', 'ms-get-tap', 'ms-manual-open']) $(id).disabled = false;
+  for (const id of BUTTONS) $(id).disabled = false;
   dialog.showModal();
   $('ms-next').focus();
 }
@@ -517,7 +518,7 @@ async function checkExtension() {
 }
 
 async function startRequest(mode) {
-  for (const id of ['ms-create', 'ms-get-tap', 'ms-manual-open']) $(id).disabled = true;
+  for (const id of BUTTONS) $(id).disabled = true;
   $('ms-result').hidden = true;
   $('ms-progress').hidden = false;
   $('ms-bar').value = 0;
@@ -526,7 +527,7 @@ async function startRequest(mode) {
   if (problem) {
     $('ms-progress').hidden = true;
     showResult('fail', problem.message, null, problem.steps);
-    for (const id of ['ms-create', 'ms-get-tap', 'ms-manual-open']) $(id).disabled = false;
+    for (const id of BUTTONS) $(id).disabled = false;
     return;
   }
   let created;
@@ -536,7 +537,7 @@ async function startRequest(mode) {
   } catch (e) {
     $('ms-progress').hidden = true;
     showResult('fail', e.message, e.hint);
-    for (const id of ['ms-create', 'ms-get-tap', 'ms-manual-open']) $(id).disabled = false;
+    for (const id of BUTTONS) $(id).disabled = false;
     return;
   }
   state.request = created.request;
@@ -604,6 +605,21 @@ function stopPolling() {
 }
 
 $('ms-create').addEventListener('click', () => startRequest('automatic'));
+$('ms-graph').addEventListener('click', async () => {
+  for (const id of BUTTONS) $(id).disabled = true;
+  $('ms-result').hidden = true;
+  $('ms-progress').hidden = false;
+  $('ms-bar').value = 0.3;
+  $('ms-step-text').textContent = 'Registering through Microsoft Graph…';
+  try {
+    const r = await api('POST', `/api/users/${encodeURIComponent(state.user.id)}/provision`, { mode: 'automatic', via: 'graph' });
+    renderRequest(r.request);
+  } catch (e) {
+    $('ms-progress').hidden = true;
+    showResult('fail', e.message, e.hint);
+    for (const id of BUTTONS) $(id).disabled = false;
+  }
+});
 $('ms-manual-open').addEventListener('click', () => startRequest('manual'));
 $('ms-stop').addEventListener('click', async () => {
   const r = state.request;

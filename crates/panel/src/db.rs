@@ -145,6 +145,12 @@ CREATE TABLE vault_credentials (
 );
 "#,
     ),
+    (
+        "how a request reached Microsoft: through the extension or Graph",
+        r#"
+ALTER TABLE requests ADD COLUMN via TEXT NOT NULL DEFAULT 'extension' CHECK (via IN ('extension', 'graph'));
+"#,
+    ),
 ];
 
 /// The schema version this build writes.

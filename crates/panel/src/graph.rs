@@ -445,6 +445,49 @@ impl GraphClient {
             .unwrap_or_default())
     }
 
+    /// `GET .../fido2Methods/creationOptions`: WebAuthn creation options
+    /// for the user (challenge valid 5 minutes), as JSON.
+    pub async fn fido2_creation_options(&self, token: &str, user_id: &str) -> AppResult<Value> {
+        self.call(
+            "the passkey creation options",
+            reqwest::Method::GET,
+            &self.user_url(user_id, "fido2Methods/creationOptions"),
+            token,
+            None,
+        )
+        .await
+    }
+
+    /// `POST .../fido2Methods`: registers a credential made from the
+    /// creation options; Entra verifies its attestation.
+    pub async fn register_fido2(
+        &self,
+        token: &str,
+        user_id: &str,
+        display_name: &str,
+        credential: &Value,
+    ) -> AppResult<Fido2Method> {
+        let body = serde_json::json!({
+            "displayName": display_name,
+            "publicKeyCredential": credential,
+        });
+        let v = self
+            .call(
+                "the passkey registration",
+                reqwest::Method::POST,
+                &self.user_url(user_id, "fido2Methods"),
+                token,
+                Some(&body),
+            )
+            .await?;
+        serde_json::from_value(v).map_err(|e| AppError::Upstream {
+            status: axum::http::StatusCode::BAD_GATEWAY,
+            code: "badGraphResponse".into(),
+            message: format!("Microsoft Graph's passkey registration answer is not a passkey: {e}"),
+            hint: None,
+        })
+    }
+
     pub async fn delete_fido2(&self, token: &str, user_id: &str, method_id: &str) -> AppResult<()> {
         self.call(
             "the security key deletion",
@@ -552,6 +595,12 @@ pub fn graph_error(what: &str, status: StatusCode, body: &str) -> AppError {
                 ),
             };
         }
+        400 | 403 if what.contains("passkey") => (
+            axum::http::StatusCode::from_u16(status.as_u16()).unwrap_or(S::BAD_GATEWAY),
+            Some(
+                "Registering through Graph needs \"Allow self-service setup\" in the FIDO2 (passkey) policy; if the tenant enforces attestation or restricts AAGUIDs, add the vault's attestation CA and AAGUID (GET /api/vault) to the policy.",
+            ),
+        ),
         400 if what.contains("Temporary Access Pass") => (
             S::BAD_REQUEST,
             Some(

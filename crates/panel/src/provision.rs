@@ -63,6 +63,7 @@ pub struct RequestRow {
     pub id: String,
     pub user_id: String,
     pub mode: String,
+    pub via: String,
     pub requested_by: String,
     pub state: String,
     pub step: Option<String>,
@@ -86,6 +87,7 @@ impl RequestRow {
             "id": self.id,
             "userId": self.user_id,
             "mode": self.mode,
+            "via": self.via,
             "requestedBy": self.requested_by,
             "state": self.state,
             "step": self.step,
@@ -110,7 +112,7 @@ impl RequestRow {
     }
 }
 
-const REQUEST_COLUMNS: &str = "id, user_id, mode, requested_by, state, step, progress, token_hash, created_at, updated_at,
+const REQUEST_COLUMNS: &str = "id, user_id, mode, via, requested_by, state, step, progress, token_hash, created_at, updated_at,
     finished_at, attested_at, attested_credential_id, credential_id, key_name, error_code, error_message, error_hint";
 
 fn request_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
@@ -118,21 +120,22 @@ fn request_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
         id: r.get(0)?,
         user_id: r.get(1)?,
         mode: r.get(2)?,
-        requested_by: r.get(3)?,
-        state: r.get(4)?,
-        step: r.get(5)?,
-        progress: r.get(6)?,
-        token_hash: r.get(7)?,
-        created_at: r.get(8)?,
-        updated_at: r.get(9)?,
-        finished_at: r.get(10)?,
-        attested_at: r.get(11)?,
-        attested_credential_id: r.get(12)?,
-        credential_id: r.get(13)?,
-        key_name: r.get(14)?,
-        error_code: r.get(15)?,
-        error_message: r.get(16)?,
-        error_hint: r.get(17)?,
+        via: r.get(3)?,
+        requested_by: r.get(4)?,
+        state: r.get(5)?,
+        step: r.get(6)?,
+        progress: r.get(7)?,
+        token_hash: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        finished_at: r.get(11)?,
+        attested_at: r.get(12)?,
+        attested_credential_id: r.get(13)?,
+        credential_id: r.get(14)?,
+        key_name: r.get(15)?,
+        error_code: r.get(16)?,
+        error_message: r.get(17)?,
+        error_hint: r.get(18)?,
     })
 }
 
@@ -151,10 +154,24 @@ fn load_request(state: &AppState, id: &str) -> AppResult<RequestRow> {
         .ok_or_else(|| AppError::not_found(format!("no provisioning request {id:?}")))
 }
 
+/// How a request reaches Microsoft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Via {
+    /// The extension drives Security info in a private window.
+    #[default]
+    Extension,
+    /// No browser: Graph `fido2Methods/creationOptions` → vault → `POST
+    /// fido2Methods`. Needs "Allow self-service setup" in the FIDO2 policy.
+    Graph,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateBody {
     mode: Mode,
+    #[serde(default)]
+    via: Via,
     /// Manual mode: also issue a TAP and put it in the message, so the
     /// extension fills it in. Automatic mode always gets one.
     #[serde(default)]
@@ -237,6 +254,14 @@ pub async fn create(
 
     let request_id = random_id()?;
     let token = random_token()?;
+    if body.via == Via::Graph {
+        if body.mode != Mode::Automatic {
+            return Err(AppError::bad(
+                "registering through Graph is automatic: the key comes from the vault",
+            ));
+        }
+        return create_via_graph(&state, &session, &user, request_id, &token, key_name).await;
+    }
     let mut message = Provision {
         request_id: request_id.clone(),
         mode: body.mode,
@@ -328,6 +353,176 @@ pub async fn list_for_user(
         .map(|r| r.map(|r| r.view()))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({ "requests": rows })))
+}
+
+/// The default key name (DESIGN.md): `IDM-{last 8 of the object id}-{6
+/// random A-Z0-9}-{yyyymmdd}`.
+pub fn default_key_name(object_id: &str, unix: i64) -> AppResult<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let random = crate::crypto::random_bytes::<6>()?;
+    let tag: String = random
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    let tail: String = object_id
+        .chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    Ok(format!("IDM-{tail}-{tag}-{y:04}{m:02}{d:02}"))
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's algorithm), so no date crate is needed for one name.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// API mode: creation options from Graph, the credential from the vault,
+/// registered with Graph, all while the administrator waits (seconds). A
+/// Graph refusal removes the vault's credential again and leaves the
+/// request failed with Microsoft's reason.
+async fn create_via_graph(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    request_id: String,
+    token: &str,
+    key_name: Option<String>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let t = now();
+    let key_name = match key_name {
+        Some(k) => k,
+        None => default_key_name(&user.id, t)?,
+    };
+    if key_name.chars().count() > 64 || key_name.chars().any(char::is_control) {
+        return Err(AppError::bad("the key name must be at most 64 characters"));
+    }
+    state.db.tx(|tx| {
+        tx.execute(
+            "INSERT INTO requests (id, user_id, mode, via, requested_by, state, step, token_hash, created_at, updated_at, key_name)
+             VALUES (?1, ?2, 'automatic', 'graph', ?3, 'running', 'graph.creationOptions', ?4, ?5, ?5, ?6)",
+            params![request_id, user.id, session.account.username, secret_hash(token), t, key_name],
+        )?;
+        record(tx, &session.account, "provision.request", Some((&user.id, &user.upn)), &format!("automatic through Graph ({request_id})"))
+    })?;
+    let outcome: AppResult<(String, Option<String>)> = async {
+        let (_tenant, access) = crate::tenant::access_token(state).await?;
+        let options = state
+            .graph
+            .fido2_creation_options(&access, &user.id)
+            .await?;
+        let rp = options
+            .pointer("/publicKey/rp/id")
+            .or_else(|| options.pointer("/rp/id"))
+            .and_then(Value::as_str)
+            .unwrap_or(vault::MICROSOFT_RP_ID);
+        if rp != vault::MICROSOFT_RP_ID {
+            return Err(AppError::Upstream {
+                status: StatusCode::BAD_GATEWAY,
+                code: "unexpectedRpId".into(),
+                message: format!(
+                    "Microsoft Graph asked for RP ID {rp}; the vault registers only {}",
+                    vault::MICROSOFT_RP_ID
+                ),
+                hint: None,
+            });
+        }
+        let registration = state.vault.make_credential_json(
+            &user.id,
+            &options.to_string(),
+            vault::MICROSOFT_ORIGIN,
+        )?;
+        let credential_id = registration.response.id.clone();
+        let credential = json!({
+            "id": credential_id,
+            "response": {
+                "clientDataJSON": registration.response.response.client_data_json,
+                "attestationObject": registration.response.response.attestation_object,
+            },
+            "clientExtensionResults": {},
+        });
+        match state
+            .graph
+            .register_fido2(&access, &user.id, &key_name, &credential)
+            .await
+        {
+            Ok(method) => Ok((credential_id, method.aaguid)),
+            Err(e) => {
+                // Entra refused: the key must not linger in the vault.
+                let _ = state
+                    .vault
+                    .delete_credential(&user.id, &registration.credential.credential_id);
+                Err(e)
+            }
+        }
+    }
+    .await;
+    let done = now();
+    match outcome {
+        Ok((credential_id, aaguid)) => {
+            let aaguid = aaguid.unwrap_or_else(|| state.vault.aaguid().to_string());
+            state.db.tx(|tx| {
+                tx.execute(
+                    "UPDATE requests SET state = 'succeeded', step = 'graph.registered', progress = 1, attested_at = ?1,
+                        attested_credential_id = ?2, credential_id = ?2, updated_at = ?1, finished_at = ?1 WHERE id = ?3",
+                    params![done, credential_id, request_id],
+                )?;
+                tx.execute(
+                    "INSERT INTO passkeys (credential_id, user_id, request_id, key_name, aaguid, in_vault, created_at, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, 'active')",
+                    params![credential_id, user.id, request_id, key_name, aaguid, done],
+                )?;
+                record(tx, &session.account, "provision.succeeded", Some((&user.id, &user.upn)), &format!("{key_name} through Graph ({request_id})"))
+            })?;
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "request": load_request(state, &request_id)?.view() })),
+            ))
+        }
+        Err(e) => {
+            let hint = match &e {
+                AppError::Upstream { hint, .. } => hint.clone(),
+                _ => None,
+            };
+            let message = if e.status().is_server_error() && !matches!(e, AppError::Upstream { .. })
+            {
+                "internal error; the server log has the details".to_string()
+            } else {
+                e.to_string()
+            };
+            state.db.tx(|tx| {
+                fail_open_request(
+                    tx,
+                    &request_id,
+                    "failed",
+                    e.code(),
+                    &message,
+                    hint.as_deref(),
+                )?;
+                record(
+                    tx,
+                    &session.account,
+                    "provision.failed",
+                    Some((&user.id, &user.upn)),
+                    &format!("{} through Graph ({request_id})", e.code()),
+                )
+            })?;
+            Err(e)
+        }
+    }
 }
 
 /// Sets a request's state unless it is already final (a final state is
@@ -792,4 +987,29 @@ pub async fn vault_info(State(state): State<AppState>, _s: Session) -> Json<Valu
         "aaguid": state.vault.aaguid().to_string(),
         "attestationCaPem": state.vault.attestation_ca_pem(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+    }
+
+    #[test]
+    fn default_key_names_follow_the_pattern() {
+        let n = default_key_name("1c7b6a1f-8e5d-4d2f-8b72-4a2e3d0f9b12", 1_767_225_600).unwrap();
+        assert!(n.starts_with("IDM-3d0f9b12-"), "{n}");
+        assert!(n.ends_with("-20260101"), "{n}");
+        let tag = &n[13..19];
+        assert!(
+            tag.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+            "{n}"
+        );
+    }
 }

@@ -101,3 +101,31 @@ fn a_failing_migration_leaves_the_old_version() {
         .unwrap();
     assert!(!passkeys, "nothing of migration 3 was left behind");
 }
+
+#[test]
+fn requests_of_a_version_3_database_are_marked_as_sent_through_the_extension() {
+    let path = temp_db("v3");
+    {
+        let db = Db::from_connection(Connection::open(&path).unwrap(), 3).unwrap();
+        let conn = db.lock().unwrap();
+        conn.execute(
+            "INSERT INTO users (object_id, upn, display_name, synced_at) VALUES ('u1', 'a@b.c', 'A', 1)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO requests (id, user_id, mode, requested_by, state, token_hash, created_at, updated_at)
+             VALUES ('r1', 'u1', 'automatic', 'owner', 'succeeded', 'h', 1, 1)",
+            [],
+        )
+        .unwrap();
+    }
+    let db = Db::open(&path).unwrap();
+    assert_eq!(db.version().unwrap(), latest_version());
+    let via: String = db
+        .lock()
+        .unwrap()
+        .query_row("SELECT via FROM requests WHERE id = 'r1'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(via, "extension");
+}
