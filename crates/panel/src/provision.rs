@@ -38,8 +38,26 @@ use crate::{AppState, now};
 /// for the extension's endpoints (a TAP lives 60 minutes by default; a job
 /// takes seconds to minutes).
 pub const REQUEST_TTL_SECS: i64 = 30 * 60;
-/// Sign-in checks with the new key are allowed this long after creation.
-pub const ASSERTION_TTL_SECS: i64 = 2 * 60 * 60;
+/// Sign-in checks with the new key are allowed while the request runs and
+/// this long after it succeeded (the extension checks before its final
+/// report; this covers a report that overtook the check).
+pub const ASSERTION_GRACE_SECS: i64 = 10 * 60;
+
+/// Requests the extension never finished: after [`REQUEST_TTL_SECS`] they
+/// are failed, so the panel does not show them running forever. A success
+/// reported later still wins (see `ext_report`).
+fn expire_stale(conn: &rusqlite::Connection) -> AppResult<()> {
+    let t = now();
+    conn.execute(
+        "UPDATE requests SET state = 'failed', error_code = 'requestExpired',
+            error_message = 'the extension reported no result within 30 minutes',
+            error_hint = 'Open the extension''s Show Logs for this user, then start a new request.',
+            updated_at = ?1, finished_at = ?1
+         WHERE state NOT IN ('succeeded', 'failed', 'cancelled') AND created_at < ?2",
+        params![t, t - REQUEST_TTL_SECS],
+    )?;
+    Ok(())
+}
 
 const FINAL_STATES: &[&str] = &["succeeded", "failed", "cancelled"];
 
@@ -317,6 +335,7 @@ pub async fn get_request(
     _s: Session,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
+    expire_stale(&*state.db.lock()?)?;
     let request = load_request(&state, &id)?;
     let conn = state.db.lock()?;
     let mut stmt = conn.prepare(
@@ -345,6 +364,7 @@ pub async fn list_for_user(
 ) -> AppResult<Json<Value>> {
     let user: User = load_user(&state, &id)?;
     let conn = state.db.lock()?;
+    expire_stale(&conn)?;
     let mut stmt = conn.prepare(&format!(
         "SELECT {REQUEST_COLUMNS} FROM requests WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 50"
     ))?;
@@ -929,10 +949,13 @@ pub async fn ext_assertion(
     let request = authenticate_ext(&state, &headers)?;
     let body: AttestationRequest =
         ext_body(&request, &raw, |b: &AttestationRequest| &b.request_id)?;
-    if now() - request.created_at > ASSERTION_TTL_SECS
-        || request.state == "failed"
-        || request.state == "cancelled"
-    {
+    let t = now();
+    let allowed = request.running(t)
+        || (request.state == "succeeded"
+            && request
+                .finished_at
+                .is_some_and(|f| t - f < ASSERTION_GRACE_SECS));
+    if !allowed {
         return Err(AppError::conflict(
             "requestNotRunning",
             format!(
@@ -972,6 +995,16 @@ pub async fn admin_assertion(
     let origin = body
         .origin
         .unwrap_or_else(|| vault::MICROSOFT_ORIGIN.to_string());
+    // Signing in as the user is as strong as a TAP: on the record.
+    state.db.tx(|tx| {
+        record(
+            tx,
+            &session.account,
+            "passkey.assert",
+            Some((&user.id, &user.upn)),
+            &origin,
+        )
+    })?;
     let options = body.public_key.get("publicKey").unwrap_or(&body.public_key);
     let assertion = state
         .vault

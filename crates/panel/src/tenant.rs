@@ -159,9 +159,19 @@ fn back_to_page(result: Result<&str, &str>) -> Response {
 /// answers with a redirect to the page, carrying the outcome in the query.
 pub async fn callback(
     State(state): State<AppState>,
-    session: Session,
+    session: Result<Session, AppError>,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
+    // A browser arrives here from Microsoft: even "not signed in" is
+    // answered with the page, which shows the reason.
+    let session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            return back_to_page(Err(&format!(
+                "{e}; sign in to the panel, then connect the tenant again"
+            )));
+        }
+    };
     match finish_connect(&state, &session, q).await {
         Ok(tenant_id) => back_to_page(Ok(&tenant_id)),
         Err(e) => {

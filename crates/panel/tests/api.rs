@@ -219,7 +219,9 @@ async fn authorization_on_every_route() {
         let label = format!("{method} {path}");
         let a = p.call(method, path, &Who::nobody(), body.clone()).await;
         if *path == "/callback?state=x&code=y" {
-            // A browser navigation: answered with a redirect either way.
+            // A browser navigation: answered with the page and the reason.
+            let loc = a.headers[header::LOCATION].to_str().unwrap();
+            assert!(loc.contains("connectError=sign+in+first"), "{loc}");
         } else {
             assert_eq!(
                 a.status,

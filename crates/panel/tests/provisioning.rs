@@ -494,6 +494,72 @@ async fn reports_drive_the_request_and_failures_carry_the_extensions_error() {
 }
 
 #[tokio::test]
+async fn a_request_nobody_finished_expires_and_frees_the_user() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    let s = start(&p, &owner, &guid(1), "automatic").await;
+    p.state
+        .db
+        .lock()
+        .unwrap()
+        .execute(
+            "UPDATE requests SET created_at = created_at - 3600 WHERE id = ?1",
+            [&s.request_id],
+        )
+        .unwrap();
+    let r = p
+        .call(
+            "GET",
+            &format!("/api/requests/{}", s.request_id),
+            &owner,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(r["request"]["state"], "failed");
+    assert_eq!(r["request"]["error"]["code"], "requestExpired");
+    assert!(
+        r["request"]["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("Show Logs")
+    );
+    // A success the extension reports late still counts.
+    let cred = "bGF0ZS1rZXk";
+    p.state
+        .db
+        .lock()
+        .unwrap()
+        .execute(
+            "UPDATE requests SET attested_credential_id = ?1 WHERE id = ?2",
+            [cred, &s.request_id],
+        )
+        .unwrap();
+    p.call(
+        "POST",
+        "/api/ext/report",
+        &Who::bearer(&s.token),
+        Some(report(
+            &s.request_id,
+            1,
+            "succeeded",
+            json!({"result": {"credentialId": cred, "keyName": "late"}}),
+        )),
+    )
+    .await;
+    let r = p
+        .call(
+            "GET",
+            &format!("/api/requests/{}", s.request_id),
+            &owner,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(r["request"]["state"], "succeeded");
+}
+
+#[tokio::test]
 async fn one_open_request_per_user_and_refusals_are_recorded() {
     let p = panel(1).await;
     let owner = p.connected_and_synced().await;
