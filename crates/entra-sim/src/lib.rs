@@ -113,6 +113,7 @@ impl Sim {
         }
         let pki = tls::load_or_create(&cfg.state_dir)?;
         let state = Arc::new(SimState::load(&cfg)?);
+        state.start_persister();
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|e| StartError::Listen(cfg.listen.to_string(), e))?;
@@ -163,9 +164,11 @@ impl SimHandle {
         )
     }
 
-    /// Stops accepting, lets in-flight requests finish (bounded), and waits.
+    /// Stops accepting, lets in-flight requests finish (bounded), waits, and
+    /// writes any tenant change the background writer has not saved yet.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
+        self.state.stop_persister();
     }
 }

@@ -1,11 +1,19 @@
-//! The simulator's shared state: the persisted tenant (behind one mutex,
-//! saved to `state.json` after every change) and the in-memory runtime
-//! records (sign-in flows, sessions, pending registrations, tokens).
+//! The simulator's shared state: the persisted tenant (behind one mutex) and
+//! the in-memory runtime records (sign-in flows, sessions, pending
+//! registrations, tokens).
+//!
+//! Persistence: a change to the tenant only marks it dirty; a background
+//! thread writes `state.json` (atomically: temp file + rename) at most every
+//! [`SAVE_INTERVAL`], from a snapshot taken under the lock and serialised
+//! outside it, so no request waits for the disk or for the serialisation of
+//! the whole tenant. [`SimState::flush`] writes synchronously; the server
+//! calls it on shutdown, and dropping the state flushes too.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 
@@ -188,12 +196,56 @@ impl Runtime {
     }
 }
 
+/// Longest a tenant change waits before the background writer saves it.
+pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
+
 pub struct SimState {
     pub cfg: SimConfig,
     state_file: PathBuf,
     tenant: Mutex<Tenant>,
     pub rt: Mutex<Runtime>,
     graph_requests: AtomicU64,
+    /// Bumped (under the tenant lock) by every [`SimState::write`].
+    changes: AtomicU64,
+    /// The change count last written to `state.json`. Held while a snapshot is
+    /// taken and written, so saves never overtake each other.
+    saved: Mutex<u64>,
+    persister: Arc<Persister>,
+}
+
+/// The wake-up channel between [`SimState::write`] and the background writer.
+#[derive(Default)]
+struct Persister {
+    /// Set by a write, cleared by the writer when it takes the work.
+    pending: Mutex<bool>,
+    wake: Condvar,
+    /// A writer thread is running; without one, writes save synchronously.
+    running: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Persister {
+    fn notify(&self) {
+        let mut p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        *p = true;
+        self.wake.notify_one();
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.running.store(false, Ordering::SeqCst);
+        self.notify();
+    }
+
+    /// Blocks until there is work (`true`) or the writer must stop (`false`).
+    fn wait(&self) -> bool {
+        let mut p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        while !*p && !self.stop.load(Ordering::SeqCst) {
+            p = self.wake.wait(p).unwrap_or_else(|p| p.into_inner());
+        }
+        *p = false;
+        !self.stop.load(Ordering::SeqCst)
+    }
 }
 
 impl SimState {
@@ -223,10 +275,69 @@ impl SimState {
             tenant: Mutex::new(tenant),
             rt: Mutex::new(Runtime::default()),
             graph_requests: AtomicU64::new(0),
+            changes: AtomicU64::new(1),
+            saved: Mutex::new(0),
+            persister: Arc::default(),
         };
-        s.read(|t| s.save(t))
+        s.flush()
             .map_err(|e| StartError::Io(s.state_file.display().to_string(), e))?;
         Ok(s)
+    }
+
+    /// Starts the background writer. Until it runs (and after
+    /// [`SimState::stop_persister`]), every write saves synchronously.
+    pub fn start_persister(self: &Arc<Self>) {
+        let p = self.persister.clone();
+        if p.running.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let weak: Weak<SimState> = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("entra-sim-save".into())
+            .spawn(move || {
+                while p.wait() {
+                    // Debounce: everything written in the next interval goes
+                    // into the same save.
+                    std::thread::sleep(SAVE_INTERVAL);
+                    let Some(s) = weak.upgrade() else { break };
+                    s.flush_logged();
+                }
+            });
+        if let Err(e) = spawned {
+            self.persister.running.store(false, Ordering::SeqCst);
+            crate::log(&format!(
+                "cannot start the state writer ({e}); saving synchronously"
+            ));
+        }
+    }
+
+    /// Stops the background writer and writes any unsaved change now.
+    pub fn stop_persister(&self) {
+        self.persister.stop();
+        self.flush_logged();
+    }
+
+    /// Writes `state.json` now if the tenant changed since the last save.
+    pub fn flush(&self) -> std::io::Result<()> {
+        let mut saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
+        let (change, snapshot) = {
+            let t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
+            let change = self.changes.load(Ordering::SeqCst);
+            if change == *saved {
+                return Ok(());
+            }
+            (change, t.clone())
+        };
+        let text = serde_json::to_vec_pretty(&snapshot).map_err(std::io::Error::other)?;
+        crate::util::write_atomic(&self.state_file, &text, false)?;
+        *saved = change;
+        Ok(())
+    }
+
+    fn flush_logged(&self) {
+        if let Err(e) = self.flush() {
+            crate::log(&format!("cannot save {}: {e}", self.state_file.display()));
+        }
     }
 
     /// Runs `f` on the tenant without changing it.
@@ -235,19 +346,21 @@ impl SimState {
         f(&t)
     }
 
-    /// Runs `f` on the tenant and persists the result.
+    /// Runs `f` on the tenant and persists the result: within
+    /// [`SAVE_INTERVAL`] when the background writer runs, before returning otherwise.
     pub fn write<R>(&self, f: impl FnOnce(&mut Tenant) -> R) -> R {
-        let mut t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
-        let r = f(&mut t);
-        if let Err(e) = self.save(&t) {
-            crate::log(&format!("cannot save {}: {e}", self.state_file.display()));
+        let r = {
+            let mut t = self.tenant.lock().unwrap_or_else(|p| p.into_inner());
+            let r = f(&mut t);
+            self.changes.fetch_add(1, Ordering::SeqCst);
+            r
+        };
+        if self.persister.running.load(Ordering::SeqCst) {
+            self.persister.notify();
+        } else {
+            self.flush_logged();
         }
         r
-    }
-
-    fn save(&self, t: &Tenant) -> std::io::Result<()> {
-        let text = serde_json::to_vec_pretty(t).map_err(std::io::Error::other)?;
-        crate::util::write_atomic(&self.state_file, &text, false)
     }
 
     /// Runs `f` on the runtime records.
@@ -341,6 +454,13 @@ impl SimState {
                 (th.every > 0 && n % (th.every as u64) == 0).then_some(th.retry_after_secs)
             })
         })
+    }
+}
+
+impl Drop for SimState {
+    fn drop(&mut self) {
+        self.persister.stop();
+        self.flush_logged();
     }
 }
 
