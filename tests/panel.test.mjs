@@ -112,6 +112,28 @@ describe('admin panel with the extension, against the simulator', () => {
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
+  test('keyboard only: menu, dialog steps, Escape, focus comes back', async () => {
+    await page.goto(`${panel.url}/#users`);
+    const link = page.getByRole('link', { name: JONAS.name });
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#user-name').filter({ hasText: JONAS.name }).waitFor();
+    const active = () => page.evaluate(() => document.activeElement?.id);
+    await page.getByRole('button', { name: '+ Passkey ▸' }).focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await active(), 'add-microsoft', 'the menu takes focus');
+    await page.keyboard.press('Escape');
+    assert.equal(await active(), 'add-passkey', 'Escape closes the menu');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    assert.equal(await active(), 'ms-next', 'the dialog focuses its first action');
+    await page.keyboard.press('Enter');
+    assert.equal(await active(), 'ms-create');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('#ms-dialog').open);
+    assert.equal(await active(), 'add-passkey', 'focus returns to the button that opened it');
+  });
+
   test('register manually: the Temporary Access Pass is shown once with a copy button', async () => {
     await page.goto(`${panel.url}/#user/${JONAS.id}`);
     await page.locator('#user-name').filter({ hasText: JONAS.name }).waitFor();
@@ -185,5 +207,22 @@ describe('admin panel with the extension, against the simulator', () => {
     assert.match(await result.textContent(), /Details/);
     const { requests } = await apiFrom(page, `/api/users/${JONAS.id}/requests`);
     assert.equal(requests.length, 0, 'no TAP issued for a job that cannot run');
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('an ended session sends the page back to sign-in with the reason', async () => {
+    await page.goto(`${panel.url}/#users`);
+    await page.locator('#users-body tr').first().waitFor();
+    // The session ends on the server (as when it expires) while the
+    // browser still holds its cookie.
+    const cookies = await browser.context.cookies(panel.url);
+    await page.evaluate(async () => {
+      const { csrfToken } = await (await fetch('/api/session')).json();
+      await fetch('/api/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrfToken } });
+    });
+    await browser.context.addCookies(cookies);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('#login-error').filter({ hasText: 'Your session has expired; sign in again.' }).waitFor();
+    assert.equal(await page.locator('#top').isVisible(), false);
   });
 });
