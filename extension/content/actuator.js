@@ -113,6 +113,8 @@
 
   let timer = 0;
   let reason = 'load';
+  // When the DOM last changed: the page was ready to act on from then.
+  let lastMutationAt = performance.now();
   function send() {
     timer = 0;
     const msg = { type: 'snapshot', reason, snapshot: snapshot() };
@@ -121,6 +123,7 @@
     chrome.runtime.sendMessage(msg).catch(() => {});
   }
   function schedule() {
+    lastMutationAt = performance.now();
     if (timer) clearTimeout(timer);
     timer = setTimeout(send, SETTLE_MS);
   }
@@ -161,6 +164,7 @@
   }
 
   function run(commands) {
+    const idleMs = performance.now() - lastMutationAt;
     const outcomes = [];
     for (const c of commands) {
       const outcome = c.op === 'click' ? click(c.handle)
@@ -170,7 +174,7 @@
       if (outcome !== 'ok') break;
     }
     schedule();
-    return { outcomes };
+    return { outcomes, idleMs };
   }
 
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {

@@ -45,6 +45,7 @@ pub async fn append(
         } else {
             last.map(PageSummary::of)
         },
+        overhead_ms: r.overhead_ms.clone(),
         screenshot,
     };
     let mut logs: Vec<LogEntry> = storage::get(Area::Local, KEY)

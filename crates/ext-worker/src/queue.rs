@@ -33,6 +33,9 @@ pub struct Running {
     pub attested: bool,
     #[serde(default)]
     pub credential_id: Option<String>,
+    /// Per transition, what the automation added (ms), for the log.
+    #[serde(default)]
+    pub overhead_ms: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -95,6 +95,7 @@ fn new_running(p: Provision) -> Running {
         seq: 0,
         attested: false,
         credential_id: None,
+        overhead_ms: Vec::new(),
     }
 }
 
@@ -313,7 +314,11 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         let decision = decide(&mut r.job, snap, now);
         match decision {
             Decision::Act { commands } => {
-                execute(target.tab_id, &commands, r.provision.tap.as_deref()).await;
+                if let Some(idle) =
+                    execute(target.tab_id, &commands, r.provision.tap.as_deref()).await
+                {
+                    r.overhead_ms.push(idle);
+                }
                 until = r.job.deadline_ms();
             }
             Decision::Wait { until_ms } => until = until_ms,
@@ -402,8 +407,10 @@ async fn open_window(visible: bool) -> Result<Target, Failure> {
 }
 
 /// Carries out the engine's commands. Failures are logged, not fatal: the
-/// next snapshot shows what happened and the engine decides again.
-async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) {
+/// next snapshot shows what happened and the engine decides again. Returns
+/// the page's idle time before the commands (the automation's overhead).
+async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) -> Option<u32> {
+    let mut idle = None;
     let mut batch: Vec<Primitive> = Vec::new();
     for c in commands {
         match c {
@@ -419,29 +426,36 @@ async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) {
                 });
             }
             Command::Navigate { url } => {
-                run_batch(tab_id, std::mem::take(&mut batch)).await;
+                idle = idle.or(run_batch(tab_id, std::mem::take(&mut batch)).await);
                 if let Err(e) = tabs::navigate(tab_id, url).await {
                     crate::console_warn(&format!("navigate failed: {e}"));
                 }
             }
         }
     }
-    run_batch(tab_id, batch).await;
+    idle.or(run_batch(tab_id, batch).await)
 }
 
-async fn run_batch(tab_id: i32, commands: Vec<Primitive>) {
+async fn run_batch(tab_id: i32, commands: Vec<Primitive>) -> Option<u32> {
     if commands.is_empty() {
-        return;
+        return None;
     }
     let n = commands.len();
     match tabs::send_message::<_, RunResult>(tab_id, &WorkerCommand::Run { commands }).await {
-        Ok(r)
-            if r.outcomes.len() == n
-                && r.outcomes
+        Ok(r) => {
+            if r.outcomes.len() != n
+                || r.outcomes
                     .iter()
-                    .all(|o| *o == protocol::actuator::Outcome::Ok) => {}
-        Ok(r) => crate::console_warn(&format!("actuator: {:?}", r.outcomes)),
-        Err(e) => crate::console_warn(&format!("actuator unreachable: {e}")),
+                    .any(|o| *o != protocol::actuator::Outcome::Ok)
+            {
+                crate::console_warn(&format!("actuator: {:?}", r.outcomes));
+            }
+            Some(r.idle_ms.clamp(0.0, f64::from(u32::MAX)) as u32)
+        }
+        Err(e) => {
+            crate::console_warn(&format!("actuator unreachable: {e}"));
+            None
+        }
     }
 }
 

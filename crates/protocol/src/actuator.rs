@@ -87,10 +87,15 @@ impl std::fmt::Debug for Primitive {
 
 /// The actuator's answer to [`WorkerCommand::Run`]: one outcome per
 /// primitive carried out (fewer when one failed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunResult {
     pub outcomes: Vec<Outcome>,
+    /// Milliseconds between the page's last DOM change and the commands
+    /// arriving: what the automation added to this page transition (settle
+    /// wait, messaging, decision). Measured by the page's own clock.
+    #[serde(default)]
+    pub idle_ms: f64,
 }
 
 /// How one primitive went. Everything but `Ok` is a state the driver may

@@ -34,6 +34,11 @@ pub struct LogEntry {
     /// screenshot when none could be taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_page: Option<PageSummary>,
+    /// Per page transition, the milliseconds the automation added between
+    /// the page being ready and acting on it (see
+    /// [`crate::actuator::RunResult::idle_ms`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overhead_ms: Vec<u32>,
     /// PNG data URL, when the optional permission was granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<String>,
