@@ -404,8 +404,11 @@ fn detail(body: &Element, e: &LogEntry) -> Option<()> {
     if let Some(page) = &e.last_page {
         dom::add(body, "h3", None, Some("Last page seen"))?;
         let dl = dom::add(body, "dl", Some("facts"), None)?;
-        for (k, v) in [("Title", &page.title), ("Address", &page.url)] {
-            let div = dom::add(&dl, "div", None, None)?;
+        for (k, v, class) in [
+            ("Title", &page.title, None),
+            ("Address", &page.url, Some("wide")),
+        ] {
+            let div = dom::add(&dl, "div", class, None)?;
             dom::add(&div, "dt", None, Some(k))?;
             dom::add(&div, "dd", Some("mono"), Some(v))?;
         }
@@ -436,8 +439,8 @@ fn detail(body: &Element, e: &LogEntry) -> Option<()> {
     Some(())
 }
 
-/// The steps as a table: wording, name, start offset, duration with a bar
-/// proportional to the longest step.
+/// The steps as a table: wording and name, start offset, duration with a
+/// bar placed on the job's time axis, page.
 fn timeline(body: &Element, e: &LogEntry) -> Option<()> {
     let table = dom::add(body, "table", Some("timeline"), None)?;
     dom::add(
@@ -448,17 +451,27 @@ fn timeline(body: &Element, e: &LogEntry) -> Option<()> {
     )?;
     let head = dom::add(&table, "thead", None, None)?;
     let tr = dom::add(&head, "tr", None, None)?;
-    for h in ["Step", "Started", "Duration", "Page"] {
-        let th = dom::add(&tr, "th", None, Some(h))?;
+    for (h, class) in [
+        ("Step", None),
+        ("Started", Some("num")),
+        ("Duration", Some("num")),
+        ("", Some("axis")),
+        ("Page", None),
+    ] {
+        let th = dom::add(&tr, "th", class, Some(h))?;
         th.set_attribute("scope", "col").ok()?;
+        if h.is_empty() {
+            dom::add(&th, "span", Some("visually-hidden"), Some("Timeline"))?;
+        }
     }
     let tbody = dom::add(&table, "tbody", None, None)?;
-    let longest = e
+    let total = e
         .steps
         .iter()
-        .map(|s| format::span(s.started_ms, s.ended_ms))
+        .map(|s| format::span(e.started_ms, s.ended_ms))
         .max()
         .unwrap_or(0)
+        .max(format::span(e.started_ms, e.ended_ms))
         .max(1);
     for s in &e.steps {
         let tr = dom::add(&tbody, "tr", None, None)?;
@@ -474,12 +487,19 @@ fn timeline(body: &Element, e: &LogEntry) -> Option<()> {
             Some(&format!("+{}", format::duration(offset))),
         )?;
         let ms = format::span(s.started_ms, s.ended_ms);
-        let td = dom::add(&tr, "td", Some("num"), None)?;
-        dom::add(&td, "span", None, Some(&format::duration(ms)))?;
-        let bar = dom::add(&td, "span", Some("bar"), None)?;
-        bar.set_attribute("aria-hidden", "true").ok()?;
-        bar.set_attribute("style", &format!("--w: {}%", (ms * 100 / longest).max(1)))
-            .ok()?;
+        dom::add(&tr, "td", Some("num"), Some(&format::duration(ms)))?;
+        let axis = dom::add(&tr, "td", Some("axis"), None)?;
+        axis.set_attribute("aria-hidden", "true").ok()?;
+        let bar = dom::add(&axis, "span", Some("bar"), None)?;
+        bar.set_attribute(
+            "style",
+            &format!(
+                "--l: {:.2}%; --w: {:.2}%",
+                offset.min(total) as f64 * 100.0 / total as f64,
+                ms as f64 * 100.0 / total as f64
+            ),
+        )
+        .ok()?;
         dom::add(&tr, "td", Some("mono"), Some(&s.page))?;
     }
     Some(())

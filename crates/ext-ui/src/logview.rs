@@ -286,6 +286,7 @@ mod tests {
             error: None,
             steps: vec![],
             last_page: None,
+            overhead_ms: vec![],
             screenshot: None,
         }
     }

@@ -87,19 +87,22 @@ pub async fn options_main() {
     show_screenshots().await;
 }
 
-/// The live example under the template field.
+/// The live example under the template field; while the template is wrong,
+/// the field's own error says why (the same place Save reports it).
 fn show_example() {
-    let text = input(Field::KeyNameTemplate.id())
-        .map(|i| i.value())
-        .unwrap_or_default();
+    let field = Field::KeyNameTemplate;
+    let text = input(field.id()).map(|i| i.value()).unwrap_or_default();
     match example_key_name(&text, crate::format::days_since_epoch(dom::now_ms())) {
         Ok(name) => {
             dom::set_text("key-example", &name);
-            dom::set_state("key-example-line", "ok");
+            dom::set_hidden("key-example-line", false);
+            dom::set_text(field.error_id(), "");
+            dom::remove_attr(field.id(), "aria-invalid");
         }
         Err(message) => {
-            dom::set_text("key-example", &message);
-            dom::set_state("key-example-line", "error");
+            dom::set_hidden("key-example-line", true);
+            dom::set_text(field.error_id(), &message);
+            dom::set_attr(field.id(), "aria-invalid", "true");
         }
     }
 }
