@@ -168,8 +168,11 @@ describe('Show Logs', () => {
   test('a new entry appears without reloading', async () => {
     const newer = { ...ENTRIES[0], requestId: 'req-new', displayName: 'Patti Fernandez', upn: 'patti@contoso.com',
       startedMs: T0 + 600_000, endedMs: T0 + 603_000 };
+    const adele = page.getByRole('button', { name: /^Details for Adele Vance/ });
+    await adele.focus();
     await seed(page, 'local', 'logs', [...ENTRIES, newer]);
     await page.locator('#log-rows tr').nth(4).waitFor();
+    assert.equal(await adele.evaluate((b) => b === document.activeElement), true, 'keyboard focus survives the update');
     assert.equal((await names(page))[0], 'Patti Fernandez');
     assert.equal(await page.locator('#count').textContent(), '5 entries');
   });

@@ -73,6 +73,12 @@ fn render() {
     let Some(tbody) = dom::by_id::<Element>("log-rows") else {
         return;
     };
+    // A re-render (a new entry, a keystroke in the search) must not drop the
+    // keyboard focus of someone on a row's Details button.
+    let focused = dom::document()
+        .and_then(|d| d.active_element())
+        .filter(|a| tbody.contains(Some(a)))
+        .and_then(|a| a.get_attribute("data-index"));
     STATE.with_borrow(|s| {
         dom::clear(&tbody);
         let shown = logview::visible(&s.entries, &s.query);
@@ -120,6 +126,12 @@ fn render() {
             b.set_disabled(total == 0);
         }
     });
+    if let Some(i) = focused
+        && let Ok(Some(b)) = tbody.query_selector(&format!("button[data-index=\"{i}\"]"))
+        && let Ok(b) = b.dyn_into::<HtmlElement>()
+    {
+        let _ = b.focus();
+    }
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

@@ -89,7 +89,6 @@ fn render_status(status: Option<StatusReport>) {
     dom::set_text("queue", &view.queue);
     match view.running {
         Some(r) => {
-            dom::set_text("job-title", "Registering a passkey");
             dom::set_text("job-step", &r.step);
             dom::set_text("job-request", &format!("Request {}", r.request_id));
             dom::set_text("job-percent", &format!("{} %", r.percent));
