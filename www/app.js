@@ -193,7 +193,8 @@ async function openUsers() {
 
 async function loadUsers() {
   const q = $('user-search').value.trim();
-  const data = await api('GET', `/api/users?q=${encodeURIComponent(q)}&limit=${PAGE_SIZE}&offset=${state.offset}`);
+  const waiting = $('only-waiting').checked ? '&waiting=true' : '';
+  const data = await api('GET', `/api/users?q=${encodeURIComponent(q)}&limit=${PAGE_SIZE}&offset=${state.offset}${waiting}`);
   state.users = data.users;
   state.total = data.total;
   renderUsers();
@@ -225,7 +226,7 @@ function renderUsers() {
   if (!state.users.length) {
     body.append(el('tr', {}, el('td', { colspan: 5, class: 'muted', text: state.total === 0 && !$('user-search').value
       ? 'No users yet. Connect the tenant, then press "Sync from Entra ID".'
-      : 'No user matches the search.' })));
+      : ($('only-waiting').checked ? 'Every user shown by the search has a passkey.' : 'No user matches the search.') })));
   }
   const from = state.total ? state.offset + 1 : 0;
   const to = state.offset + state.users.length;
@@ -256,6 +257,10 @@ let searchTimer = null;
 $('user-search').addEventListener('input', () => {
   clearTimeout(searchTimer);
   searchTimer = setTimeout(() => { state.offset = 0; loadUsers().catch((e) => flash(errorText(e), 'danger')); }, 200);
+});
+$('only-waiting').addEventListener('change', () => {
+  state.offset = 0;
+  loadUsers().catch((e) => flash(errorText(e), 'danger'));
 });
 $('prev-page').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadUsers(); });
 $('next-page').addEventListener('click', () => { state.offset += PAGE_SIZE; loadUsers(); });

@@ -52,6 +52,9 @@ pub fn load_user(state: &AppState, id: &str) -> AppResult<User> {
 #[derive(Deserialize)]
 pub struct ListQuery {
     q: Option<String>,
+    /// Only users still waiting for a Microsoft passkey.
+    #[serde(default)]
+    waiting: bool,
     limit: Option<u32>,
     offset: Option<u32>,
 }
@@ -68,6 +71,9 @@ fn like_pattern(q: &str) -> String {
     p.push('%');
     p
 }
+
+/// The condition behind "waiting for a Microsoft passkey".
+const WITHOUT_PASSKEY: &str = " AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.object_id AND p.status = 'active')";
 
 const USER_SUMMARY: &str = "SELECT u.object_id, u.upn, u.display_name,
     (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.object_id AND p.status = 'active') AS keys,
@@ -93,7 +99,10 @@ pub async fn list(
     let offset = q.offset.unwrap_or(0);
     let pattern = like_pattern(q.q.as_deref().unwrap_or("").trim());
     let conn = state.db.lock()?;
-    let filter = "WHERE u.removed = 0 AND (u.upn LIKE ?1 ESCAPE '\\' OR u.display_name LIKE ?1 ESCAPE '\\' OR u.object_id LIKE ?1 ESCAPE '\\')";
+    let filter = format!(
+        "WHERE u.removed = 0 AND (u.upn LIKE ?1 ESCAPE '\\' OR u.display_name LIKE ?1 ESCAPE '\\' OR u.object_id LIKE ?1 ESCAPE '\\'){}",
+        if q.waiting { WITHOUT_PASSKEY } else { "" }
+    );
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM users u {filter}"),
         [&pattern],

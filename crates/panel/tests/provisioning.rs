@@ -321,6 +321,12 @@ async fn attestation_is_verified_by_webauthn_rs_and_a_second_one_is_refused() {
         .map(|u| u["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [guid(2)]);
+    let list = p
+        .call("GET", "/api/users?waiting=true", &owner, None)
+        .await
+        .json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["users"][0]["id"], json!(guid(2)));
 }
 
 #[tokio::test]
