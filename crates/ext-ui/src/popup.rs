@@ -28,6 +28,8 @@ pub struct Running {
     /// 0 to 100, whole percent.
     pub percent: u8,
     pub request_id: String,
+    /// "Display Name <upn>" when the worker says whom the job is for.
+    pub user: Option<String>,
 }
 
 pub fn job_view(s: &StatusReport) -> JobView {
@@ -44,6 +46,7 @@ pub fn job_view(s: &StatusReport) -> JobView {
             step: steps::wording(j.step.as_deref().unwrap_or("")),
             percent: (j.progress.clamp(0.0, 1.0) * 100.0).round() as u8,
             request_id: j.request_id.clone(),
+            user: s.running_user.clone(),
         });
     JobView { running, queue }
 }
@@ -85,12 +88,17 @@ fn render_status(status: Option<StatusReport>) {
         busy: false,
         queue_length: 0,
         job: None,
+        running_user: None,
     }));
     dom::set_text("queue", &view.queue);
     match view.running {
         Some(r) => {
             dom::set_text("job-step", &r.step);
-            dom::set_text("job-request", &format!("Request {}", r.request_id));
+            let who = match &r.user {
+                Some(u) => format!("For {u}"),
+                None => format!("Request {}", r.request_id),
+            };
+            dom::set_text("job-request", &who);
             dom::set_text("job-percent", &format!("{} %", r.percent));
             if let Some(p) = dom::by_id::<HtmlProgressElement>("job-progress") {
                 p.set_value(f64::from(r.percent) / 100.0);
@@ -184,6 +192,7 @@ mod tests {
             busy: false,
             queue_length: 0,
             job: None,
+            running_user: None,
         });
         assert_eq!(
             v,
@@ -200,6 +209,7 @@ mod tests {
             busy: true,
             queue_length: 2,
             job: Some(report(JobState::Running, "signIn.accessPass", 0.16)),
+            running_user: None,
         });
         assert_eq!(v.queue, "2 jobs waiting");
         let r = v.running.expect("running");
@@ -214,6 +224,7 @@ mod tests {
             busy: true,
             queue_length: 1,
             job: Some(report(JobState::Running, "open", 7.0)),
+            running_user: None,
         });
         assert_eq!(v.queue, "1 job waiting");
         assert_eq!(v.running.expect("running").percent, 100);
@@ -225,6 +236,7 @@ mod tests {
             busy: false,
             queue_length: 0,
             job: Some(report(JobState::Succeeded, "confirm.listed", 1.0)),
+            running_user: None,
         });
         assert_eq!(v.running, None);
     }

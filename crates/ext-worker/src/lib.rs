@@ -235,6 +235,12 @@ pub(crate) fn status_report(request_id: Option<&str>) -> StatusReport {
             busy: running.is_some(),
             queue_length: s.waiting.len() as u32,
             job,
+            running_user: running.map(|r| {
+                format!(
+                    "{} <{}>",
+                    r.provision.user.display_name, r.provision.user.upn
+                )
+            }),
         }
     })
 }

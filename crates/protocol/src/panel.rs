@@ -259,6 +259,9 @@ pub struct StatusReport {
     /// The asked-for request (or the running one), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<crate::report::JobReport>,
+    /// Whom the running job is for, "Display Name <upn>" (no secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_user: Option<String>,
 }
 
 /// A refused or failed request: a stable `code` for programs, a `message` for
