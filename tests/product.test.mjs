@@ -9,6 +9,7 @@ import { startProduct, prepareTenant, provisionFromPanel } from './lib/product.m
 
 const ADELE = { id: '1c7b6a1f-8e5d-4d2f-8b72-4a2e3d0f9b12', name: 'Adele Vance' };
 const YUKI = { id: '3e9d8c3b-0a7f-4f4b-8d94-6c4a5f2b1d34', name: '田中 由紀' };
+const JONAS = { id: '2d8c7b2a-9f6e-4e3a-9c83-5b3f4e1a0c23', name: 'Jonas Müller' };
 
 describe('the product: panel button → extension → Microsoft (simulated) → panel', () => {
   let p;
@@ -19,6 +20,17 @@ describe('the product: panel button → extension → Microsoft (simulated) → 
     await prepareTenant(p);
   });
   after(async () => { await p?.stop(); });
+
+  test('a failure shows its named error and hint in the panel; the next click succeeds', async () => {
+    await api.scenarios(JONAS.id, { keyLimitReached: true });
+    const r = await provisionFromPanel(p.page, JONAS.name);
+    await api.scenarios(JONAS.id, { keyLimitReached: false });
+    assert.equal(r.ok, false);
+    assert.match(r.text, /keyLimitReached/);
+    assert.match(r.text, /Delete an unused security key/);
+    const again = await provisionFromPanel(p.page, JONAS.name);
+    assert.ok(again.ok, again.text);
+  });
 
   for (const user of [ADELE, YUKI]) {
     test(`${user.name}: one click gives a working, listed key`, async () => {

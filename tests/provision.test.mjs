@@ -50,7 +50,13 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     const msg = panel.provisionMessage(u, { tap: opts.tap ?? pass, tenantId, verify: opts.verify });
     const accepted = await browser.sendFrom(page, msg);
     assert.equal(accepted.type, 'accepted', JSON.stringify(accepted));
-    return { msg, final: await panel.finalReport(msg.requestId, opts.timeoutMs ?? 60_000) };
+    try {
+      return { msg, final: await panel.finalReport(msg.requestId, opts.timeoutMs ?? 60_000) };
+    } catch (e) {
+      // Say where the extension thinks the job is.
+      const status = await browser.sendFrom(page, { type: 'status', requestId: msg.requestId }).catch((x) => x.message);
+      throw new Error(`${e.message}; extension status: ${JSON.stringify(status)}`);
+    }
   }
 
   async function keyCount(upn) {
@@ -148,6 +154,12 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
       assert.equal(final.state, 'failed');
       assert.equal(final.error.code, code, final.error.message);
       assert.ok(final.error.hint.length > 20);
+      // The same named error in Show Logs.
+      const { logs } = await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.get('logs'));
+      const entry = logs.find((l) => l.requestId === final.requestId);
+      assert.equal(entry?.state, 'failed');
+      assert.equal(entry.error.code, code);
+      assert.equal(entry.error.message, final.error.message);
       const next = await provision(upn);
       assert.equal(next.final.state, 'succeeded', JSON.stringify(next.final.error));
     });

@@ -64,6 +64,8 @@ mod sys {
 
         #[wasm_bindgen(js_name = fetch, catch)]
         pub async fn fetch(url: &str, init: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
+        pub fn abort_signal_timeout(ms: u32) -> JsValue;
 
         #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
         pub async fn local_get(keys: JsValue) -> Result<JsValue, JsValue>;
@@ -501,8 +503,12 @@ pub mod http {
         pub body: String,
     }
 
-    /// POSTs JSON with a bearer token. A network failure is an error; any
-    /// HTTP status is a [`Response`].
+    /// How long one call to the panel may take before it counts as
+    /// unreachable.
+    pub const TIMEOUT_MS: u32 = 20_000;
+
+    /// POSTs JSON with a bearer token. A network failure or no answer within
+    /// [`TIMEOUT_MS`] is an error; any HTTP status is a [`Response`].
     pub async fn post_json(url: &str, bearer: &str, body: &str) -> Result<Response, ChromeError> {
         const API: &str = "fetch";
         let init = js_sys::Object::new();
@@ -526,6 +532,7 @@ pub mod http {
         .and_then(|_| set(&init, "headers", &headers))
         .and_then(|_| set(&init, "body", &JsValue::from_str(body)))
         .and_then(|_| set(&init, "credentials", &JsValue::from_str("omit")))
+        .and_then(|_| set(&init, "signal", &sys::abort_signal_timeout(TIMEOUT_MS)))
         .map_err(|e| ChromeError::from_js(API, e))?;
         let resp = sys::fetch(url, init.into())
             .await

@@ -176,8 +176,11 @@ async fn provision(p: Provision) -> Result<ExtensionResponse, RequestError> {
         if running.is_some_and(|r| r.request_id == p.request_id) {
             return Ok(0);
         }
+        // Position: how many jobs are ahead (0 = next to run, or running).
+        let busy = u32::from(s.running.is_some());
+        let ahead = move |index: usize| index as u32 + busy;
         if let Some(i) = s.waiting.iter().position(|w| w.request_id == p.request_id) {
-            return Ok(i as u32 + 1);
+            return Ok(ahead(i));
         }
         // Another request for a user already queued or running: refused, so
         // one user never gets two keys from one click.
@@ -193,7 +196,7 @@ async fn provision(p: Provision) -> Result<ExtensionResponse, RequestError> {
             });
         }
         s.waiting.push(p.clone());
-        Ok(s.waiting.len() as u32 - u32::from(s.running.is_none()))
+        Ok(ahead(s.waiting.len() - 1))
     })?;
     runner::kick();
     Ok(ExtensionResponse::Accepted {

@@ -197,7 +197,9 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             );
             r.job.verify_sign_in = r.provision.panel.assertion_url.is_some();
             let visible = r.provision.visible || settings.show_window;
-            let target = open_window(visible).await.map_err(|f| failed(f, None))?;
+            let target = open_window_bounded(visible)
+                .await
+                .map_err(|f| failed(f, None))?;
             r.window_id = Some(target.window_id);
             r.tab_id = Some(target.tab_id);
             persist(r);
@@ -340,6 +342,30 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     };
     events::detach();
     Ok(ending)
+}
+
+/// How long opening the private window (cookie clearing included) may take.
+const OPEN_WINDOW_TIMEOUT_MS: u32 = 15_000;
+
+/// [`open_window`] under a deadline, tried twice: right after the previous
+/// job's private window closed, the browser tears the incognito profile down
+/// and a new window can get stuck in between; a second try starts clean.
+async fn open_window_bounded(visible: bool) -> Result<Target, Failure> {
+    for attempt in 1..=2 {
+        let timer = gloo::timers::future::TimeoutFuture::new(OPEN_WINDOW_TIMEOUT_MS);
+        let open = Box::pin(open_window(visible));
+        match futures::future::select(open, timer).await {
+            futures::future::Either::Left((result, _)) => return result,
+            futures::future::Either::Right(_) => crate::console_warn(&format!(
+                "opening the private window took over {OPEN_WINDOW_TIMEOUT_MS} ms (attempt {attempt})"
+            )),
+        }
+    }
+    Err(Failure::StepTimeout {
+        step: Step::Open.name().into(),
+        timeout_s: u64::from(OPEN_WINDOW_TIMEOUT_MS / 1000) * 2,
+        summary: "the browser did not open a private window".into(),
+    })
 }
 
 /// Keeps a snapshot for support (Options → record snapshots), labelled with
