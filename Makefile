@@ -101,8 +101,16 @@ fixtures: setup build
 	cargo test --workspace --no-run --quiet
 	cd tests && node tools/capture-fixtures.mjs
 
+## bench: figures, each a median or percentile over repeated runs. Never
+## fails on a slow machine; compare runs on the same machine.
 bench: setup build
+	cargo test --workspace --no-run --quiet
+	@echo "== extension: provisioning wall time, overhead per transition, cold start, WASM sizes"
 	cd tests && node bench.mjs
+	@echo "== simulator: page latency with 50 concurrent sign-in flows, memory"
+	cargo run --quiet --release -p entra-sim --example bench -- --flows 50 --iterations 5
+	@echo "== panel: API latency with 50 concurrent clients, import of 10,000 users"
+	cargo test --quiet --release -p panel --test bench -- --ignored --nocapture
 
 ## package: a zip for the Chrome Web Store and Edge Add-ons (no dev key).
 package: build
