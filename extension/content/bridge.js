@@ -53,6 +53,21 @@
     });
   }
 
+  // The PublicKeyCredential around a response object, from its JSON.
+  function asCredential(json, response) {
+    const cred = Object.create(PublicKeyCredential.prototype);
+    Object.defineProperties(cred, {
+      id: { value: json.id, enumerable: true },
+      rawId: { value: fromB64url(json.rawId || json.id), enumerable: true },
+      type: { value: 'public-key', enumerable: true },
+      authenticatorAttachment: { value: json.authenticatorAttachment || 'cross-platform', enumerable: true },
+      response: { value: response, enumerable: true },
+      getClientExtensionResults: { value: () => ({ ...(json.clientExtensionResults || {}) }) },
+      toJSON: { value: () => JSON.parse(JSON.stringify(json)) },
+    });
+    return cred;
+  }
+
   // RegistrationResponseJSON → an object that behaves as a
   // PublicKeyCredential: own properties shadow the prototype's getters, so
   // `instanceof` holds and reads do not hit the native accessors.
@@ -68,17 +83,7 @@
       getPublicKey: { value: () => (r.publicKey ? fromB64url(r.publicKey) : null) },
       getPublicKeyAlgorithm: { value: () => (typeof r.publicKeyAlgorithm === 'number' ? r.publicKeyAlgorithm : -7) },
     });
-    const cred = Object.create(PublicKeyCredential.prototype);
-    Object.defineProperties(cred, {
-      id: { value: json.id, enumerable: true },
-      rawId: { value: fromB64url(json.rawId || json.id), enumerable: true },
-      type: { value: 'public-key', enumerable: true },
-      authenticatorAttachment: { value: json.authenticatorAttachment || 'cross-platform', enumerable: true },
-      response: { value: response, enumerable: true },
-      getClientExtensionResults: { value: () => ({ ...(json.clientExtensionResults || {}) }) },
-      toJSON: { value: () => JSON.parse(JSON.stringify(json)) },
-    });
-    return cred;
+    return asCredential(json, response);
   }
 
   async function create(options) {
@@ -103,17 +108,7 @@
       signature: { value: fromB64url(r.signature), enumerable: true },
       userHandle: { value: r.userHandle ? fromB64url(r.userHandle) : null, enumerable: true },
     });
-    const cred = Object.create(PublicKeyCredential.prototype);
-    Object.defineProperties(cred, {
-      id: { value: json.id, enumerable: true },
-      rawId: { value: fromB64url(json.rawId || json.id), enumerable: true },
-      type: { value: 'public-key', enumerable: true },
-      authenticatorAttachment: { value: json.authenticatorAttachment || 'cross-platform', enumerable: true },
-      response: { value: response, enumerable: true },
-      getClientExtensionResults: { value: () => ({ ...(json.clientExtensionResults || {}) }) },
-      toJSON: { value: () => JSON.parse(JSON.stringify(json)) },
-    });
-    return cred;
+    return asCredential(json, response);
   }
 
   async function get(options) {

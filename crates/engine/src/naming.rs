@@ -85,8 +85,10 @@ pub fn render(template: &str, p: &NameParts<'_>) -> Result<String, TemplateError
     Ok(name.trim().to_string())
 }
 
-/// Gregorian date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Gregorian (year, month, day) from days since 1970-01-01 (Howard
+/// Hinnant's algorithm). Public for the extension's pages, which show dates
+/// without pulling in a date library.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
