@@ -200,8 +200,8 @@
       const type = data.__passkeyBridge === 'create' ? 'webauthnCreate' : 'webauthnGet';
       chrome.runtime.sendMessage({ type, options: data.options })
         .then((answer) => port.postMessage(answer ?? { answer: 'fallback' }))
-        .catch(() => port.postMessage({ answer: 'fallback' }))
-        .finally(() => setTimeout(() => port.close(), 0));
+        .catch(() => port.postMessage({ answer: 'fallback' }));
+      // The bridge closes the channel once it has the answer.
     } else if (data.__passkeyBridge === 'observed' && typeof data.credentialId === 'string') {
       chrome.runtime.sendMessage({ type: 'webauthnObserved', credentialId: data.credentialId.slice(0, 1024) }).catch(() => {});
     }
