@@ -43,7 +43,7 @@ setup-apt:
 setup-rust:
 	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	@test -f Cargo.lock || cargo generate-lockfile
-	@want="$(WBG_VERSION)"; have="$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')"; \
+	@want="$(WBG_VERSION)"; have="$$( (wasm-bindgen --version 2>/dev/null || true) | awk '{print $$2}')"; \
 	if [ "$$have" != "$$want" ]; then \
 	  echo "setup: installing wasm-bindgen-cli $$want (found '$$have'); takes a few minutes"; \
 	  cargo install wasm-bindgen-cli --version "$$want" --force; \
