@@ -4,8 +4,7 @@
 // (--resolve) and trusts its CA (--ca-file), as on a network with TLS
 // inspection.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -75,24 +74,6 @@ export async function signIn(page, panel, { username, password } = DEMO_ADMIN) {
  * the consent page, land back on the panel.
  */
 export async function connectTenant(page, sim, { upn, password } = SIM_ADMIN) {
-  // The simulator's sign-in pages send `form-action https:`, so Chromium
-  // refuses the consent form's redirect to a panel on http://127.0.0.1
-  // (Microsoft allows http://localhost redirect URIs). Until the simulator
-  // allows it, that one POST is made from here and its redirect followed
-  // by a plain navigation.
-  const consent = /^https:\/\/login\.microsoftonline\.com\/[^/]+\/consent$/;
-  if (sim) {
-    await page.route(consent, async (route) => {
-      const req = route.request();
-      const { status, location } = await postToSim(sim, req.url(), await req.allHeaders(), req.postDataBuffer());
-      if (status >= 300 && status < 400 && location.startsWith('http://')) {
-        const safe = location.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-        await route.fulfill({ status: 200, contentType: 'text/html', body: `<meta http-equiv="refresh" content="0;url=${safe}">` });
-      } else {
-        await route.continue();
-      }
-    });
-  }
   await page.getByRole('link', { name: 'Tenant' }).click();
   await page.getByRole('button', { name: 'Connect' }).click();
   await page.waitForURL(/login\.microsoftonline\.com/);
@@ -106,22 +87,4 @@ export async function connectTenant(page, sim, { upn, password } = SIM_ADMIN) {
   await page.locator('[data-scope], #top').first().waitFor();
   if (await page.locator('[data-scope]').count()) await page.locator('#idSIButton9').click();
   await page.waitForURL((u) => u.pathname === '/' && u.hash === '#tenant');
-  if (sim) await page.unroute(consent);
-}
-
-/** One HTTPS request to the simulator from Node: its host name, its CA. */
-function postToSim(sim, url, headers, body) {
-  const u = new URL(url);
-  const [host, port] = [sim.listen.split(':')[0], Number(sim.listen.split(':')[1])];
-  return new Promise((resolve, reject) => {
-    const req = https.request({
-      host, port, method: 'POST', path: u.pathname + u.search, servername: u.hostname,
-      ca: readFileSync(sim.ca), headers: { ...headers, host: u.host },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, location: res.headers.location || '' }));
-    });
-    req.on('error', reject);
-    req.end(body || undefined);
-  });
 }

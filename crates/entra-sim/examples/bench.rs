@@ -1,55 +1,288 @@
-//! Page latency of the simulator under concurrent sign-ins.
+//! Page latency of the simulator under concurrent sign-ins, measured from a
+//! separate process.
 //!
-//! Starts a simulator in-process (loopback, a temporary state directory, the
-//! demo seed plus one user per flow), then runs `--flows` concurrent browsers,
-//! each doing `--iterations` full sign-ins: Security info → authorize →
-//! username → TAP → "Stay signed in?" → form_post back to My Sign-Ins →
-//! the Security info page. Every HTTPS request of those pages is timed (a
-//! fresh client per sign-in, so each starts with a TLS handshake, as a new
-//! incognito window does). Prints the latency percentiles and the process's
-//! peak RSS (`VmHWM`; simulator and clients share the process). Figures only:
-//! it never fails because a machine is slow.
+//! The bench starts the simulator as a child process (by default itself, run
+//! as `bench --serve …`, which is exactly the `entra-sim` binary's code; or
+//! `--sim PATH` for a built `entra-sim`), on loopback with a temporary state
+//! directory holding the demo seed plus one user per flow, and reads its ready
+//! line. It then runs `--flows` simulated browsers at once, each doing
+//! `--iterations` full sign-ins: Security info → authorize → username → TAP →
+//! "Stay signed in?" → form_post back to My Sign-Ins → the Security info page.
 //!
-//! `cargo run -p entra-sim --release --example bench -- [--flows 50] [--iterations 5] [--latency-ms 0]`
+//! Each browser keeps its connections alive like a real one: one TLS session
+//! per host, reused across all its requests; its cookies are cleared between
+//! sign-ins (so every sign-in starts signed out). The TAP for each sign-in is
+//! created through the control API by a separate, shared admin client, and is
+//! not timed. Every page request is timed from send to the last body byte.
+//!
+//! Prints the load average at start (the machine may be shared, so judge the
+//! figures by it), p50/p90/p99/max per page and overall, the simulator
+//! process's peak RSS (`VmHWM` of its `/proc/<pid>/status`) and the CPU time
+//! each process used. Figures only: it never fails because a machine is slow.
+//!
+//! `cargo run -p entra-sim --release --example bench -- [--flows 50] [--iterations 5]
+//!  [--latency-ms 0] [--think-ms 0] [--client-threads 1] [--sim PATH]`
 
 use std::collections::HashMap;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use entra_sim::{Sim, SimConfig};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
+
+const USAGE: &str = "usage: bench [--flows 50] [--iterations 5] [--latency-ms 0] [--think-ms 0] [--client-threads 1] [--sim PATH]";
+
+/// Slowest a single request may be before it counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The timed pages of one sign-in, in order.
+const PAGES: [&str; 7] = [
+    "GET  security-info (signed out, 303)",
+    "GET  authorize (username page)",
+    "POST username (TAP page)",
+    "POST TAP (KMSI page)",
+    "POST KMSI (form_post page)",
+    "POST form_post callback (303)",
+    "GET  security-info (page)",
+];
 
 struct Args {
     flows: usize,
     iterations: usize,
     latency_ms: u64,
+    think_ms: u64,
+    client_threads: usize,
+    sim: Option<PathBuf>,
 }
 
-fn args() -> Result<Args, String> {
+fn args(argv: &[String]) -> Result<Args, String> {
     let mut a = Args {
         flows: 50,
         iterations: 5,
         latency_ms: 0,
+        think_ms: 0,
+        client_threads: 1,
+        sim: None,
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = argv.iter();
     while let Some(flag) = it.next() {
-        let mut num = |name: &str| -> Result<u64, String> {
+        let mut value = |name: &str| -> Result<String, String> {
             it.next()
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| format!("{name} needs a number"))
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        let mut num = |name: &str| -> Result<u64, String> {
+            let v = value(name)?;
+            v.parse()
+                .map_err(|_| format!("{name} needs a number, got {v:?}"))
         };
         match flag.as_str() {
             "--flows" => a.flows = num("--flows")?.clamp(1, 1000) as usize,
             "--iterations" => a.iterations = num("--iterations")?.clamp(1, 1000) as usize,
-            "--latency-ms" => a.latency_ms = num("--latency-ms")?,
-            "-h" | "--help" => {
-                return Err(
-                    "usage: bench [--flows 50] [--iterations 5] [--latency-ms 0]".to_string(),
-                );
-            }
-            other => return Err(format!("unknown argument {other}")),
+            "--latency-ms" => a.latency_ms = num("--latency-ms")?.min(10_000),
+            "--think-ms" => a.think_ms = num("--think-ms")?.min(10_000),
+            "--client-threads" => a.client_threads = num("--client-threads")?.clamp(1, 64) as usize,
+            "--sim" => a.sim = Some(PathBuf::from(value("--sim")?)),
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
     Ok(a)
+}
+
+// ---------------------------------------------------------------- the server
+
+/// The simulator child process.
+struct Server {
+    child: Child,
+    program: String,
+    listen: SocketAddr,
+    ca_pem: String,
+}
+
+impl Server {
+    fn start(a: &Args, dir: &Path, seed: &Path) -> Result<Server, String> {
+        let (program, mut argv) = match &a.sim {
+            Some(p) => (p.clone(), Vec::new()),
+            None => (
+                std::env::current_exe().map_err(|e| format!("own path: {e}"))?,
+                vec!["--serve".to_string()],
+            ),
+        };
+        argv.extend([
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--state".into(),
+            dir.display().to_string(),
+            "--seed".into(),
+            seed.display().to_string(),
+            "--latency-ms".into(),
+            a.latency_ms.to_string(),
+        ]);
+        let log = std::fs::File::create(dir.join("sim.log")).map_err(|e| e.to_string())?;
+        let mut child = Command::new(&program)
+            .args(&argv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        let program = format!("{} {}", program.display(), argv.join(" "));
+        // The ready line, read on a thread so a hung child cannot hang the bench.
+        let stdout = child.stdout.take().ok_or("child stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let r = std::io::BufReader::new(stdout)
+                .read_line(&mut line)
+                .map(|_| line);
+            let _ = tx.send(r);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(Ok(l)) if !l.trim().is_empty() => l,
+            other => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let log = std::fs::read_to_string(dir.join("sim.log")).unwrap_or_default();
+                return Err(format!(
+                    "the simulator printed no ready line ({other:?}); its log:\n{log}"
+                ));
+            }
+        };
+        let ready: Value =
+            serde_json::from_str(line.trim()).map_err(|e| format!("ready line {line:?}: {e}"))?;
+        let listen: SocketAddr = ready["listen"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("ready line without listen: {line}"))?;
+        if !listen.ip().is_loopback() {
+            return Err(format!("the simulator is not on loopback: {listen}"));
+        }
+        let ca_path = ready["ca"].as_str().ok_or("ready line without ca")?;
+        let ca_pem = std::fs::read_to_string(ca_path).map_err(|e| format!("{ca_path}: {e}"))?;
+        Ok(Server {
+            child,
+            program,
+            listen,
+            ca_pem,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the child: SIGTERM (a clean stop, which saves the tenant), then
+    /// SIGKILL if it has not exited within ten seconds.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Only reached without `stop` (an error path): never leave it running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `VmHWM` and `VmRSS` of a process, in KiB.
+fn memory_kib(pid: &str) -> Option<(u64, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        s.lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// User + system CPU time of a process (all its threads), in seconds.
+fn cpu_secs(pid: &str) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux architecture the bench runs on.
+    Some(ticks as f64 / 100.0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+// ---------------------------------------------------------------- the browsers
+
+/// A browser's cookie jar that can be emptied between sign-ins while the
+/// browser keeps its connections.
+#[derive(Default)]
+struct ClearableJar(Mutex<Arc<Jar>>);
+
+impl ClearableJar {
+    fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Arc::default();
+    }
+    fn jar(&self) -> Arc<Jar> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl CookieStore for ClearableJar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &reqwest::Url) {
+        self.jar().set_cookies(headers, url);
+    }
+    fn cookies(&self, url: &reqwest::Url) -> Option<HeaderValue> {
+        self.jar().cookies(url)
+    }
+}
+
+fn client(
+    server: &Server,
+    jar: Option<Arc<ClearableJar>>,
+    max_idle: usize,
+) -> Result<reqwest::Client, String> {
+    let ca = reqwest::Certificate::from_pem(server.ca_pem.as_bytes()).map_err(|e| e.to_string())?;
+    let mut b = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .http1_only()
+        .pool_max_idle_per_host(max_idle)
+        .pool_idle_timeout(None)
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(jar) = jar {
+        b = b.cookie_provider(jar);
+    }
+    for h in entra_sim::tls::HOSTS {
+        b = b.resolve(h, server.listen);
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -97,35 +330,89 @@ fn form(host: &str, html: &str) -> Result<(String, HashMap<String, String>), Str
     Ok((action, fields))
 }
 
-fn client(sim: &entra_sim::SimHandle) -> Result<reqwest::Client, String> {
-    let ca = reqwest::Certificate::from_pem(sim.ca_pem.as_bytes()).map_err(|e| e.to_string())?;
-    let mut b = reqwest::Client::builder()
-        .tls_certs_only([ca])
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none());
-    for h in entra_sim::tls::HOSTS {
-        b = b.resolve(h, sim.addr);
-    }
-    b.build().map_err(|e| e.to_string())
+/// Timings of one browser (or all): per page, and by connection state.
+#[derive(Default)]
+struct Latencies {
+    pages: Vec<Vec<Duration>>,
+    /// Requests that opened the browser's TLS connection to their host.
+    fresh: Vec<Duration>,
+    /// Requests on a kept-alive connection.
+    reused: Vec<Duration>,
 }
 
-/// One timed request; returns status, Location and body.
-async fn timed(
-    lat: &mut Vec<Duration>,
-    rb: reqwest::RequestBuilder,
-) -> Result<(u16, String, String), String> {
-    let t0 = Instant::now();
-    let r = rb.send().await.map_err(|e| e.to_string())?;
-    let status = r.status().as_u16();
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let body = r.text().await.map_err(|e| e.to_string())?;
-    lat.push(t0.elapsed());
-    Ok((status, loc, body))
+impl Latencies {
+    fn new() -> Self {
+        Self {
+            pages: vec![Vec::new(); PAGES.len()],
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, other: Latencies) {
+        for (dst, src) in self.pages.iter_mut().zip(other.pages) {
+            dst.extend(src);
+        }
+        self.fresh.extend(other.fresh);
+        self.reused.extend(other.reused);
+    }
+}
+
+/// One browser: its client, its jar, the time it waits between pages, and
+/// the hosts it holds a connection to.
+struct Browser {
+    c: reqwest::Client,
+    jar: Arc<ClearableJar>,
+    think: Duration,
+    connected: Mutex<Vec<String>>,
+}
+
+impl Browser {
+    /// One timed page; returns status, Location and body.
+    async fn page(
+        &self,
+        lat: &mut Latencies,
+        page: usize,
+        rb: reqwest::RequestBuilder,
+    ) -> Result<(u16, String, String), String> {
+        let rb = rb.build().map_err(|e| format!("{}: {e}", PAGES[page]))?;
+        let host = rb.url().host_str().unwrap_or("").to_string();
+        let fresh = {
+            let mut c = self.connected.lock().unwrap_or_else(|p| p.into_inner());
+            let fresh = !c.contains(&host);
+            if fresh {
+                c.push(host);
+            }
+            fresh
+        };
+        let t0 = Instant::now();
+        let r = self
+            .c
+            .execute(rb)
+            .await
+            .map_err(|e| format!("{}: {e}", PAGES[page]))?;
+        let status = r.status().as_u16();
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = r
+            .text()
+            .await
+            .map_err(|e| format!("{}: {e}", PAGES[page]))?;
+        let took = t0.elapsed();
+        lat.pages[page].push(took);
+        if fresh {
+            lat.fresh.push(took);
+        } else {
+            lat.reused.push(took);
+        }
+        if !self.think.is_zero() {
+            tokio::time::sleep(self.think).await;
+        }
+        Ok((status, loc, body))
+    }
 }
 
 fn expect(cond: bool, what: &str, body: &str) -> Result<(), String> {
@@ -139,28 +426,36 @@ fn expect(cond: bool, what: &str, body: &str) -> Result<(), String> {
     }
 }
 
-/// One full sign-in up to the Security info page.
+/// One full sign-in up to the Security info page, starting signed out.
 async fn sign_in(
-    sim: &entra_sim::SimHandle,
+    b: &Browser,
+    admin: &reqwest::Client,
     upn: &str,
-    lat: &mut Vec<Duration>,
+    lat: &mut Latencies,
 ) -> Result<(), String> {
     let login = "login.microsoftonline.com";
-    let control = client(sim)?;
-    let tap: Value = control
+    b.jar.clear();
+    let r = admin
         .post(format!("https://{login}/__sim/users/{upn}/taps"))
         .json(&json!({"isUsableOnce": true, "lifetimeInMinutes": 60}))
         .send()
         .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let pass = tap["pass"].as_str().ok_or("no TAP")?.to_string();
-    let c = client(sim)?;
-    let (s, loc, body) = timed(lat, c.get("https://mysignins.microsoft.com/security-info")).await?;
+        .map_err(|e| format!("create TAP: {e}"))?;
+    let tap: Value = r.json().await.map_err(|e| format!("create TAP: {e}"))?;
+    let pass = tap["pass"]
+        .as_str()
+        .ok_or_else(|| format!("create TAP: {tap}"))?
+        .to_string();
+    let c = &b.c;
+    let (s, loc, body) = b
+        .page(
+            lat,
+            0,
+            c.get("https://mysignins.microsoft.com/security-info"),
+        )
+        .await?;
     expect(s == 303, "security-info redirects", &body)?;
-    let (s, _, html) = timed(lat, c.get(&loc)).await?;
+    let (s, _, html) = b.page(lat, 1, c.get(&loc)).await?;
     expect(
         s == 200 && html.contains("loginfmt"),
         "username page",
@@ -168,19 +463,25 @@ async fn sign_in(
     )?;
     let (action, mut f) = form(login, &html)?;
     f.insert("loginfmt".into(), upn.into());
-    let (_, _, html) = timed(lat, c.post(&action).form(&f)).await?;
+    let (_, _, html) = b.page(lat, 2, c.post(&action).form(&f)).await?;
     expect(html.contains("accesspass"), "TAP page", &html)?;
     let (action, mut f) = form(login, &html)?;
     f.insert("accesspass".into(), pass);
-    let (_, _, html) = timed(lat, c.post(&action).form(&f)).await?;
+    let (_, _, html) = b.page(lat, 3, c.post(&action).form(&f)).await?;
     expect(html.contains("KmsiInterrupt"), "KMSI page", &html)?;
     let (action, f) = form(login, &html)?;
-    let (_, _, html) = timed(lat, c.post(&action).form(&f)).await?;
+    let (_, _, html) = b.page(lat, 4, c.post(&action).form(&f)).await?;
     expect(html.contains("hiddenform"), "form_post page", &html)?;
     let (action, f) = form("mysignins.microsoft.com", &html)?;
-    let (s, _, body) = timed(lat, c.post(&action).form(&f)).await?;
+    let (s, _, body) = b.page(lat, 5, c.post(&action).form(&f)).await?;
     expect(s == 303, "callback redirects", &body)?;
-    let (s, _, html) = timed(lat, c.get("https://mysignins.microsoft.com/security-info")).await?;
+    let (s, _, html) = b
+        .page(
+            lat,
+            6,
+            c.get("https://mysignins.microsoft.com/security-info"),
+        )
+        .await?;
     expect(
         s == 200 && html.contains("securityinfo.js"),
         "Security info page",
@@ -189,60 +490,69 @@ async fn sign_in(
     Ok(())
 }
 
+// ---------------------------------------------------------------- the report
+
+/// Nearest-rank percentile of sorted samples, in milliseconds.
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let i = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
 }
 
-fn vm_hwm_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+fn row(name: &str, sorted: &[Duration]) -> String {
+    format!(
+        "{name:<38} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+        sorted.len(),
+        percentile(sorted, 50.0),
+        percentile(sorted, 90.0),
+        percentile(sorted, 99.0),
+        sorted
+            .last()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    )
 }
 
-fn main() -> std::process::ExitCode {
-    let a = match args() {
+// ---------------------------------------------------------------- main
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    // The child process: the simulator itself, as the entra-sim binary runs it.
+    if argv.first().map(String::as_str) == Some("--serve") {
+        return entra_sim::cli::main(&argv[1..]);
+    }
+    let a = match args(&argv) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
-            return std::process::ExitCode::from(2);
+            return ExitCode::from(2);
         }
     };
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("bench: runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(a)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    match run(a) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench: {e}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-async fn run(a: Args) -> Result<(), String> {
+fn run(a: Args) -> Result<(), String> {
+    let load_start = loadavg();
     let dir = std::env::temp_dir().join(format!(
         "entra-sim-bench-{}-{}",
         std::process::id(),
         entra_sim::util::random_hex(4)
     ));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = run_in(&a, &dir, &load_start);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_in(a: &Args, dir: &Path, load_start: &str) -> Result<(), String> {
     // The demo tenant plus one user per flow, so TAPs never collide.
     let mut seed: Value =
         serde_json::from_str(entra_sim::state::DEMO_SEED).map_err(|e| e.to_string())?;
@@ -256,69 +566,157 @@ async fn run(a: Args) -> Result<(), String> {
     }
     let seed_path = dir.join("seed.json");
     std::fs::write(&seed_path, seed.to_string()).map_err(|e| e.to_string())?;
-    let mut cfg = SimConfig::new(&dir);
-    cfg.seed = Some(seed_path);
-    cfg.latency_ms = a.latency_ms;
-    let sim = std::sync::Arc::new(Sim::start(cfg).await.map_err(|e| e.to_string())?);
 
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..a.flows {
-        let sim = sim.clone();
-        let iterations = a.iterations;
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut errors = Vec::new();
-            for _ in 0..iterations {
-                if let Err(e) = sign_in(&sim, &format!("bench{i}@contoso.com"), &mut lat).await {
-                    errors.push(e);
+    let server = Server::start(a, dir, &seed_path)?;
+    let pid = server.pid().to_string();
+    let sim_cpu_start = cpu_secs(&pid).unwrap_or(0.0);
+    let own_cpu_start = cpu_secs("self").unwrap_or(0.0);
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = if a.client_threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(a.client_threads)
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| format!("runtime: {e}"))?;
+
+    let (lat, errors, wall) = rt.block_on(async {
+        let admin = client(&server, None, usize::MAX)?;
+        let mut browsers = Vec::new();
+        for _ in 0..a.flows {
+            let jar = Arc::new(ClearableJar::default());
+            browsers.push(Browser {
+                c: client(&server, Some(jar.clone()), 1)?,
+                jar,
+                think: Duration::from_millis(a.think_ms),
+                connected: Mutex::new(Vec::new()),
+            });
+        }
+        // The admin client is harness, not a browser: open its connections
+        // (one per concurrent TAP creation) before the clock starts.
+        let warm: Vec<_> = (0..a.flows)
+            .map(|_| {
+                let admin = admin.clone();
+                tokio::spawn(async move {
+                    admin
+                        .get("https://login.microsoftonline.com/__sim/health")
+                        .send()
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .collect();
+        for w in warm {
+            w.await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("the simulator does not answer: {e}"))?;
+        }
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, b) in browsers.into_iter().enumerate() {
+            let admin = admin.clone();
+            let iterations = a.iterations;
+            tasks.push(tokio::spawn(async move {
+                let upn = format!("bench{i}@contoso.com");
+                let mut lat = Latencies::new();
+                let mut errors = Vec::new();
+                for _ in 0..iterations {
+                    if let Err(e) = sign_in(&b, &admin, &upn, &mut lat).await {
+                        errors.push(e);
+                    }
                 }
-            }
-            (lat, errors)
-        }));
+                (lat, errors)
+            }));
+        }
+        let mut all = Latencies::new();
+        let mut errors = Vec::new();
+        for t in tasks {
+            let (lat, errs) = t.await.map_err(|e| e.to_string())?;
+            all.add(lat);
+            errors.extend(errs);
+        }
+        Ok::<_, String>((all, errors, started.elapsed()))
+    })?;
+    drop(rt);
+
+    let sim_cpu = cpu_secs(&pid).map(|c| c - sim_cpu_start);
+    let own_cpu = cpu_secs("self").map(|c| c - own_cpu_start);
+    let mem = memory_kib(&pid);
+    let load_end = loadavg();
+    let program = server.program.clone();
+    server.stop();
+
+    let mut lat = lat;
+    let mut overall: Vec<Duration> = lat.pages.iter().flatten().copied().collect();
+    overall.sort();
+    for l in lat.pages.iter_mut() {
+        l.sort();
     }
-    let mut all = Vec::new();
-    let mut errors = Vec::new();
-    for t in tasks {
-        let (lat, errs) = t.await.map_err(|e| e.to_string())?;
-        all.extend(lat);
-        errors.extend(errs);
-    }
-    let wall = started.elapsed();
-    all.sort();
+    lat.fresh.sort();
+    lat.reused.sort();
+    let requests = overall.len();
     let sign_ins = a.flows * a.iterations - errors.len();
     println!(
-        "entra-sim bench: {} concurrent flows x {} sign-ins (username -> TAP -> KMSI -> security-info), added latency {} ms",
-        a.flows, a.iterations, a.latency_ms
+        "entra-sim bench: {} concurrent browsers x {} sign-ins (security-info -> username -> TAP -> KMSI -> security-info)",
+        a.flows, a.iterations
     );
     println!(
-        "requests {}  sign-ins ok {}  failed {}  wall {:.2} s  ({:.0} req/s)",
-        all.len(),
-        sign_ins,
+        "added latency {} ms, think time {} ms, keep-alive (one TLS session per browser and host), client threads {}",
+        a.latency_ms, a.think_ms, a.client_threads
+    );
+    println!("simulator: pid {pid}: {program}");
+    println!(
+        "load average at start {load_start} (at end {load_end}), {} CPUs",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!(
+        "requests {requests}  sign-ins ok {sign_ins}  failed {}  wall {:.2} s  ({:.0} req/s)",
         errors.len(),
         wall.as_secs_f64(),
-        all.len() as f64 / wall.as_secs_f64().max(1e-9)
+        requests as f64 / wall.as_secs_f64().max(1e-9)
     );
+    println!();
     println!(
-        "page latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
-        percentile(&all, 50.0),
-        percentile(&all, 90.0),
-        percentile(&all, 99.0),
-        all.last().map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+        "{:<38} {:>6} {:>8} {:>8} {:>8} {:>8}",
+        "page latency (ms)", "n", "p50", "p90", "p99", "max"
     );
-    match vm_hwm_kib() {
-        Some(k) => println!(
-            "peak RSS (VmHWM, simulator + clients in one process): {:.1} MiB",
-            k as f64 / 1024.0
-        ),
-        None => println!("peak RSS: /proc/self/status not readable"),
+    for (name, l) in PAGES.iter().zip(&lat.pages) {
+        println!("{}", row(name, l));
     }
+    println!("{}", row("all pages", &overall));
+    println!("{}", row("  opening a TLS connection", &lat.fresh));
+    println!("{}", row("  on a kept-alive connection", &lat.reused));
+    println!();
+    match mem {
+        Some((hwm, rss)) => println!(
+            "simulator memory: peak RSS (VmHWM) {:.1} MiB, RSS at end {:.1} MiB",
+            hwm as f64 / 1024.0,
+            rss as f64 / 1024.0
+        ),
+        None => println!("simulator memory: /proc/{pid}/status not readable"),
+    }
+    let per_req = |cpu: Option<f64>| match cpu {
+        Some(c) if requests > 0 => format!(
+            "{c:.2} s ({:.3} ms per timed request)",
+            c * 1000.0 / requests as f64
+        ),
+        Some(c) => format!("{c:.2} s"),
+        None => "unknown".into(),
+    };
+    println!(
+        "CPU time during the run (the untimed TAP creations included): simulator {}, clients {}",
+        per_req(sim_cpu),
+        per_req(own_cpu)
+    );
     if let Some(e) = errors.first() {
         println!("first failure: {e}");
     }
-    if let Ok(h) = std::sync::Arc::try_unwrap(sim) {
-        h.shutdown().await;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::util::{b64std, esc, random_bytes};
 pub fn csp(nonce: &str) -> String {
     let hosts: Vec<String> = HOSTS.iter().map(|h| format!("https://{h}")).collect();
     format!(
-        "script-src 'nonce-{nonce}' 'strict-dynamic' 'report-sample' {}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action https:",
+        "script-src 'nonce-{nonce}' 'strict-dynamic' 'report-sample' {}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action https: http://localhost:* http://127.0.0.1:*",
         hosts.join(" ")
     )
 }

@@ -17,6 +17,7 @@
 //! Benchmark: `cargo run -p entra-sim --release --example bench -- --flows 50 --iterations 5`.
 
 pub mod app;
+pub mod cli;
 pub mod control;
 pub mod error;
 pub mod graph;
