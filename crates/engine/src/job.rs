@@ -7,7 +7,7 @@
 
 use crate::failure::Failure;
 use crate::locale;
-use crate::page::{Handle, Page, recognise};
+use crate::page::{Handle, Page, methods_list_rendered, recognise};
 use crate::view::View;
 use protocol::actuator::Snapshot;
 use protocol::panel::Mode;
@@ -15,6 +15,22 @@ use serde::{Deserialize, Serialize};
 
 /// How often a job starts over after a Microsoft 5xx before it fails.
 pub const MAX_SERVER_ERROR_RESTARTS: u32 = 2;
+
+/// `$Config.iErrorCode` (Entra's AADSTS number, the same in every locale):
+/// the username is not in the directory.
+pub const ERR_UNKNOWN_USER: u32 = 50034;
+/// `$Config.iErrorCode`: the password box refused what was typed as a
+/// password. Where the TAP page was expected, this is a TAP that has not
+/// propagated yet: Entra does not know the user has one, so it shows the
+/// password page and checks the pass as a password.
+pub const ERR_BAD_PASSWORD: u32 = 50126;
+/// `$Config.iErrorCode`: the box was submitted empty (a fill that did not
+/// take); worth another try, not a verdict on the pass.
+pub const ERR_EMPTY_INPUT: u32 = 90100;
+/// `$Config.iErrorCode`: Entra's Temporary Access Pass errors (AADSTS1305xx:
+/// not found or not verified, expired, used, disabled). Entra only gives
+/// these once it knows the user has a pass, so the pass is wrong, not late.
+pub const ERR_TAP: std::ops::RangeInclusive<u32> = 130_500..=130_599;
 
 /// Where the sign-in check starts: a fresh sign-in to My Sign-Ins
 /// (`prompt=login` ignores the session the registration left).
@@ -282,6 +298,16 @@ impl Job {
         self.step_started_ms + self.step_timeout()
     }
 
+    /// Manual mode: when the administrator's time is up. Counted from the
+    /// start of watching, or of the job while the engine still signs in.
+    fn manual_deadline_ms(&self) -> u64 {
+        if self.step == Step::Watch {
+            self.deadline_ms()
+        } else {
+            self.started_ms + self.timeouts.manual_ms
+        }
+    }
+
     fn enter(&mut self, step: Step, page: &Page, now_ms: u64) {
         if step == self.step {
             return;
@@ -358,11 +384,22 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     // Failures the page states outright come before any waiting.
     match &page {
         Page::Username { error: Some(e), .. } => {
-            return fail(if e.is_empty() {
+            // The code is the same in every locale; the text is the
+            // fallback for a page without `$Config`.
+            let unknown = match v.error_code() {
+                Some(code) => code == ERR_UNKNOWN_USER,
+                None => locale::contains(e, locale::UNKNOWN_USER),
+            };
+            return fail(if unknown {
                 Failure::UnknownUser { upn }
             } else {
                 Failure::SignInError { detail: e.clone() }
             });
+        }
+        // The code alone is enough: refilling a username Entra just
+        // refused would only loop until the step times out.
+        Page::Username { error: None, .. } if v.error_code() == Some(ERR_UNKNOWN_USER) => {
+            return fail(Failure::UnknownUser { upn });
         }
         Page::AccessPass { error: Some(_), .. } | Page::OneTimeCode { error: Some(_), .. } => {
             return fail(Failure::TapNotFound { upn });
@@ -421,6 +458,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         };
     }
 
+    // Manual mode before the unknown-page grace: the administrator may
+    // wander to pages the engine does not know, and there only the
+    // manual-mode deadline counts.
+    if job.mode == Mode::Manual {
+        job.unknown_since_ms = None;
+        return decide_manual(job, &page, &v, now_ms);
+    }
+
     // An unknown page gets a short grace: pages pass through states the
     // recogniser need not know.
     if page == Page::Unknown {
@@ -436,18 +481,19 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     }
     job.unknown_since_ms = None;
 
-    if job.mode == Mode::Manual {
-        return decide_manual(job, &page, &v, now_ms);
-    }
     if job.step == Step::VerifySignIn {
         return decide_sign_in_check(job, &page, &v, now_ms);
     }
 
     // The password page instead of the TAP page: a tenant that takes the TAP
     // in the password box, or a TAP that has not propagated yet. Try it; on
-    // an error, start over after a short, growing pause, until the
+    // a TAP error the pass is wrong (fail now); on a password error it has
+    // not propagated: start over after a short, growing pause, until the
     // propagation deadline.
-    if let Page::Password { error: Some(_), .. } = &page {
+    if let Page::Password { error: Some(e), .. } = &page {
+        if let Some(failure) = password_page_failure(&v, e, &upn) {
+            return fail(failure);
+        }
         let since = *job.tap_wait_since_ms.get_or_insert(now_ms);
         let waited = now_ms.saturating_sub(since);
         if waited >= job.timeouts.tap_propagation_ms {
@@ -477,6 +523,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 return Decision::Wait { until_ms: at };
             }
         }
+    }
+
+    // Back on Security info after "Done": before the step deadline, since
+    // what the list shows at the deadline decides how the job ends.
+    if job.step >= Step::Finish
+        && let Page::SecurityInfo { listed, .. } = &page
+    {
+        return confirm_listed(job, &page, listed, &v, now_ms);
     }
 
     if now_ms >= job.deadline_ms() {
@@ -541,29 +595,7 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             )
         }
         Page::StaySignedIn { no, .. } => (Step::StaySignedIn, vec![Command::Click { handle: *no }]),
-        Page::SecurityInfo { add, listed, .. } => {
-            if job.step >= Step::Finish {
-                if listed.iter().any(|t| t.contains(&job.key_name)) {
-                    if job.verify_sign_in {
-                        job.enter(Step::VerifySignIn, &page, now_ms);
-                        job.last = None;
-                        return Decision::Act {
-                            commands: vec![Command::Navigate {
-                                url: SIGN_IN_CHECK_URL.into(),
-                            }],
-                        };
-                    }
-                    job.finish(now_ms);
-                    return Decision::Done {
-                        key_name: job.key_name.clone(),
-                    };
-                }
-                // The list may still be loading; wait for it or the deadline.
-                job.enter(Step::Confirm, &page, now_ms);
-                return Decision::Wait {
-                    until_ms: job.deadline_ms(),
-                };
-            }
+        Page::SecurityInfo { add, .. } => {
             if job.step > Step::SecurityInfo {
                 // Mid-wizard, Security info shows its bare list while the
                 // page works: after "Next" (the API call before the FIDO
@@ -639,6 +671,46 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     Decision::Act { commands }
 }
 
+/// After registration, Security info must list the new key: done (or on to
+/// the sign-in check) when it does. Until the deadline the list may still be
+/// loading or refreshing; at the deadline a rendered list without the key is
+/// [`Failure::NotListed`], a list that never rendered a step timeout.
+fn confirm_listed(
+    job: &mut Job,
+    page: &Page,
+    listed: &[String],
+    v: &View<'_>,
+    now_ms: u64,
+) -> Decision {
+    if listed.iter().any(|t| t.contains(&job.key_name)) {
+        if job.verify_sign_in {
+            job.enter(Step::VerifySignIn, page, now_ms);
+            job.last = None;
+            return Decision::Act {
+                commands: vec![Command::Navigate {
+                    url: SIGN_IN_CHECK_URL.into(),
+                }],
+            };
+        }
+        job.finish(now_ms);
+        return Decision::Done {
+            key_name: job.key_name.clone(),
+        };
+    }
+    job.enter(Step::Confirm, page, now_ms);
+    if now_ms < job.deadline_ms() {
+        return Decision::Wait {
+            until_ms: job.deadline_ms(),
+        };
+    }
+    if methods_list_rendered(v) {
+        return fail(Failure::NotListed {
+            key_name: job.key_name.clone(),
+        });
+    }
+    timeout(job, v)
+}
+
 /// The sign-in check: a fresh sign-in that picks "Sign in with a security
 /// key"; the vault answers `get`; done when Security info shows again.
 fn decide_sign_in_check(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decision {
@@ -700,6 +772,26 @@ fn decide_sign_in_check(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -
         _ => Decision::Wait {
             until_ms: job.deadline_ms(),
         },
+    }
+}
+
+/// What an error on the password page says about the TAP typed there:
+/// `None` when it may not have propagated yet (Entra checked it as a
+/// password, or nothing was typed), else the failure to end with.
+fn password_page_failure(v: &View<'_>, text: &str, upn: &str) -> Option<Failure> {
+    match v.error_code() {
+        Some(code) if ERR_TAP.contains(&code) => Some(Failure::TapNotFound { upn: upn.into() }),
+        Some(ERR_BAD_PASSWORD | ERR_EMPTY_INPUT) => None,
+        // Anything else (a locked or disabled account, ...) will not pass
+        // by waiting: report Microsoft's words.
+        Some(code) => Some(Failure::SignInError {
+            detail: format!("{text} (error {code})"),
+        }),
+        // No `$Config`: only the wording can tell a refused pass.
+        None if locale::contains(text, locale::TAP_REJECTED) => {
+            Some(Failure::TapNotFound { upn: upn.into() })
+        }
+        None => None,
     }
 }
 
@@ -793,6 +885,20 @@ fn decide_manual(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decis
             Decision::Wait {
                 until_ms: job.deadline_ms(),
             }
+        }
+        // A page the engine does not know (or one still loading): keep
+        // watching until the manual deadline. The step stays as it is, so
+        // a sign-in page after it is still filled in.
+        Page::Unknown | Page::Loading => {
+            let deadline = job.manual_deadline_ms();
+            if now_ms >= deadline {
+                return fail(Failure::StepTimeout {
+                    step: job.step.name().into(),
+                    timeout_s: job.timeouts.manual_ms / 1000,
+                    summary: v.summary(),
+                });
+            }
+            Decision::Wait { until_ms: deadline }
         }
         _ => {
             if job.step < Step::Watch {

@@ -56,6 +56,25 @@ pub const POLICY_DISALLOWS: Phrase = &[
     "セキュリティ キーの追加が許可されていません",
     "セキュリティ キーを追加することは許可されていません",
 ];
+/// The username page's error for an account Entra does not know
+/// (`AADSTS50034`). Consulted only when `$Config.iErrorCode` is missing.
+pub const UNKNOWN_USER: Phrase = &[
+    "This username may be incorrect",
+    "Dieser Benutzername ist möglicherweise falsch",
+    "Ce nom d'utilisateur est peut-être incorrect",
+    "このユーザー名は正しくない可能性があります",
+    "We couldn't find an account with that username",
+];
+/// A Temporary Access Pass that Entra looked up and refused ("Your Temporary
+/// Access Pass couldn't be found or verified"), wherever the pass was typed.
+/// Consulted only when `$Config.iErrorCode` is missing.
+pub const TAP_REJECTED: Phrase = &[
+    "couldn't be found or verified",
+    "Zugriffspass wurde nicht gefunden",
+    "passe d'accès temporaire est introuvable",
+    "一時アクセス パスが見つからない",
+    "could not be found or verified",
+];
 
 /// Whether `text` contains the phrase in any language.
 pub fn contains(text: &str, phrase: Phrase) -> bool {

@@ -268,6 +268,18 @@ fn security_info(v: &View<'_>) -> Page {
     Page::Loading
 }
 
+/// Whether Security info's list of methods has rendered: an entry shows,
+/// or the list itself shows text (its "no methods" line). Before the page's
+/// API call returns, the list is there but empty, and a missing key proves
+/// nothing.
+pub fn methods_list_rendered(v: &View<'_>) -> bool {
+    v.visible().any(|e| {
+        matches!(e.role.as_deref(), Some("listitem" | "row"))
+            || (matches!(e.role.as_deref(), Some("list" | "grid" | "table"))
+                && !e.text.trim().is_empty())
+    })
+}
+
 fn dialog_page(v: &View<'_>, dialog: Handle) -> Option<Page> {
     let inside: Vec<_> = v.in_dialog(dialog).collect();
     let primary = inside

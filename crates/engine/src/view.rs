@@ -50,6 +50,18 @@ impl<'a> View<'a> {
             .filter(|e| e.role.as_deref() == Some("alert") && !e.text.is_empty())
     }
 
+    /// `$Config.iErrorCode` as a number, when the page states one. `0` (the
+    /// code every page without an error carries) and anything unparsable
+    /// count as none: a code is evidence only when it names an error.
+    pub fn error_code(&self) -> Option<u32> {
+        self.snap
+            .config
+            .as_ref()
+            .and_then(|c| c.error_code.as_deref())
+            .and_then(|c| c.trim().parse::<u32>().ok())
+            .filter(|&c| c != 0)
+    }
+
     /// Headings' texts (`h1`–`h3`, `role=heading`).
     pub fn headings(&self) -> Vec<&'a str> {
         self.visible()

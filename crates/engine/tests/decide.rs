@@ -817,3 +817,85 @@ fn sign_in_check_without_a_security_key_option_fails_naming_the_key() {
     assert_eq!(f.code(), "signInCheckFailed");
     assert!(f.to_string().contains(&j.key_name), "{f}");
 }
+
+fn manual_job() -> Job {
+    Job::new(
+        "r",
+        Mode::Manual,
+        "adele@contoso.com",
+        true,
+        "",
+        Timeouts::default(),
+        0,
+    )
+}
+
+fn unknown_page(doc: &str) -> Snapshot {
+    snap(
+        "https://login.microsoftonline.com/common/reprocess",
+        doc,
+        vec![
+            el(1, "h1").text("Something the engine has never seen"),
+            el(2, "button").text("Continue"),
+        ],
+    )
+}
+
+#[test]
+fn manual_mode_keeps_watching_unknown_pages_until_the_manual_deadline() {
+    let t = Timeouts::default();
+    assert!(t.unknown_grace_ms < t.manual_ms);
+    // (case, pages seen before the unknown one, when the manual time runs out)
+    let cases: [(&str, Vec<Snapshot>, u64); 3] = [
+        ("unknown page first", vec![], t.manual_ms),
+        (
+            "unknown page after the username",
+            vec![username_page("d1")],
+            t.manual_ms,
+        ),
+        // Watching starts on Security info; its deadline counts from there.
+        (
+            "unknown page while watching",
+            vec![security_info("s1", &[])],
+            100 + t.manual_ms,
+        ),
+    ];
+    for (case, before, deadline) in cases {
+        let mut j = manual_job();
+        for s in &before {
+            decide(&mut j, s, 100);
+        }
+        let step = j.step;
+        let u = unknown_page("u1");
+        for now in [200, 200 + t.unknown_grace_ms, 200 + t.step_ms, deadline - 1] {
+            assert_eq!(
+                decide(&mut j, &u, now),
+                Decision::Wait { until_ms: deadline },
+                "{case}: at {now} ms"
+            );
+        }
+        assert_eq!(j.step, step, "{case}: an unknown page moves no step");
+        let f = failure(decide(&mut j, &u, deadline));
+        assert_eq!(f.code(), "stepTimeout", "{case}: {f}");
+        assert!(f.to_string().contains("900 s"), "{case}: {f}");
+    }
+}
+
+#[test]
+fn manual_mode_still_fills_the_username_after_an_unknown_page() {
+    let mut j = manual_job();
+    assert!(matches!(
+        decide(&mut j, &unknown_page("u1"), 100),
+        Decision::Wait { .. }
+    ));
+    assert_eq!(
+        act(&decide(&mut j, &username_page("d1"), 10_000)),
+        [
+            Command::Fill {
+                handle: 2,
+                value: TypedValue::Text("adele@contoso.com".into())
+            },
+            Command::Click { handle: 3 }
+        ]
+    );
+}
