@@ -29,6 +29,8 @@ mod sys {
 
         #[wasm_bindgen(js_namespace = ["chrome", "windows"], js_name = get, catch)]
         pub async fn windows_get(id: i32, query: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "windows"], js_name = update, catch)]
+        pub async fn windows_update(id: i32, info: JsValue) -> Result<JsValue, JsValue>;
 
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = create, catch)]
         pub async fn tabs_create(data: JsValue) -> Result<JsValue, JsValue>;
@@ -56,6 +58,8 @@ mod sys {
 
         #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = create, catch)]
         pub async fn alarms_create(name: &str, info: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "alarms"], js_name = clear, catch)]
+        pub async fn alarms_clear(name: &str) -> Result<JsValue, JsValue>;
 
         #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = getPlatformInfo, catch)]
         pub async fn get_platform_info() -> Result<JsValue, JsValue>;
@@ -211,6 +215,28 @@ pub mod windows {
     /// Whether the window still exists.
     pub async fn exists(id: i32) -> bool {
         sys::windows_get(id, JsValue::UNDEFINED).await.is_ok()
+    }
+
+    /// Shows a minimized window again without focusing it (a screenshot of
+    /// a minimized window has nothing visible to capture).
+    pub async fn restore(id: i32) -> Result<(), ChromeError> {
+        const API: &str = "chrome.windows.update";
+        #[derive(Serialize)]
+        struct Info {
+            state: &'static str,
+            focused: bool,
+        }
+        let info = to_js(
+            API,
+            &Info {
+                state: "normal",
+                focused: false,
+            },
+        )?;
+        sys::windows_update(id, info)
+            .await
+            .map(drop)
+            .map_err(|e| ChromeError::from_js(API, e))
     }
 
     pub async fn remove(id: i32) -> Result<(), ChromeError> {
@@ -489,6 +515,37 @@ pub mod alarms {
         .await
         .map(drop)
         .map_err(|e| ChromeError::from_js(API, e))
+    }
+
+    /// Schedules an alarm every `period_minutes` (Chrome's floor is 0.5
+    /// minutes), the first one period from now. Replaces one of that name.
+    pub async fn periodic(name: &str, period_minutes: f64) -> Result<(), ChromeError> {
+        const API: &str = "chrome.alarms.create";
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Info {
+            period_in_minutes: f64,
+        }
+        sys::alarms_create(
+            name,
+            to_js(
+                API,
+                &Info {
+                    period_in_minutes: period_minutes,
+                },
+            )?,
+        )
+        .await
+        .map(drop)
+        .map_err(|e| ChromeError::from_js(API, e))
+    }
+
+    /// Removes the alarm `name`; no error when there is none.
+    pub async fn clear(name: &str) -> Result<(), ChromeError> {
+        sys::alarms_clear(name)
+            .await
+            .map(drop)
+            .map_err(|e| ChromeError::from_js("chrome.alarms.clear", e))
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Target {
 
 thread_local! {
     static CURRENT: RefCell<Option<(Target, mpsc::UnboundedSender<JobEvent>)>> = const { RefCell::new(None) };
+    /// The inbox [`preattach`] opened for a resumed job, until its loop takes it.
+    static PENDING: RefCell<Option<(Target, Inbox)>> = const { RefCell::new(None) };
     static SELF_TEST: RefCell<HashMap<i32, oneshot::Sender<(Snapshot, bool)>>> = RefCell::new(HashMap::new());
     static SELF_TEST_EARLY: RefCell<HashMap<i32, (Snapshot, bool)>> = RefCell::new(HashMap::new());
 }
@@ -52,15 +54,36 @@ pub struct Inbox {
     rx: mpsc::UnboundedReceiver<JobEvent>,
 }
 
-/// Starts routing events of `target` to a new inbox.
+/// Starts routing events of `target` to a new inbox, or hands over the one
+/// [`preattach`] opened for it (with whatever arrived meanwhile).
 pub fn attach(target: Target) -> Inbox {
+    if let Some(inbox) = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.take() {
+            Some((t, inbox)) if t == target => Some(inbox),
+            _ => None,
+        }
+    }) {
+        return inbox;
+    }
     let (tx, rx) = mpsc::unbounded();
     CURRENT.with(|c| *c.borrow_mut() = Some((target, tx)));
     Inbox { rx }
 }
 
+/// Routes events of a resumed job's window from the moment the worker
+/// starts, before its loop runs: background.js hands over no event before
+/// `start` returns, so none of them (the vault request the page made just as
+/// the worker restarted, above all) is lost or answered as if no job ran.
+pub fn preattach(target: Target) {
+    let (tx, rx) = mpsc::unbounded();
+    CURRENT.with(|c| *c.borrow_mut() = Some((target, tx)));
+    PENDING.with(|p| *p.borrow_mut() = Some((target, Inbox { rx })));
+}
+
 pub fn detach() {
     CURRENT.with(|c| *c.borrow_mut() = None);
+    PENDING.with(|p| *p.borrow_mut() = None);
 }
 
 /// The running job's window and tab, if a job runs.

@@ -98,6 +98,10 @@ pub async fn start() {
     if let Err(e) = queue::load().await {
         console_warn(&format!("could not load the queue: {e}"));
     }
+    let resumed = queue::with(|s| s.running.as_ref().map(|r| (r.window_id, r.tab_id)));
+    if let Some((Some(window_id), Some(tab_id))) = resumed {
+        events::preattach(events::Target { window_id, tab_id });
+    }
     if queue::with(|s| s.running.is_some() || !s.waiting.is_empty()) {
         runner::kick();
     } else {
@@ -142,7 +146,12 @@ async fn handle_external(
     match parse_request(value, text.len())? {
         PanelRequest::Ping => Ok(ExtensionResponse::Pong(pong().await?)),
         PanelRequest::SelfTest => Ok(ExtensionResponse::SelfTestResult(self_test().await?)),
-        PanelRequest::Provision(p) => provision(*p).await,
+        PanelRequest::Provision(p) => {
+            // The vault and report calls carry the request's token: they go
+            // only to the panel that sent it, never to a URL it names.
+            p.panel.check_sender_origin(&origin)?;
+            provision(*p).await
+        }
         PanelRequest::Status { request_id } => Ok(ExtensionResponse::Status(status_report(
             request_id.as_deref(),
         ))),
@@ -181,6 +190,12 @@ async fn provision(p: Provision) -> Result<ExtensionResponse, RequestError> {
         let ahead = move |index: usize| index as u32 + busy;
         if let Some(i) = s.waiting.iter().position(|w| w.request_id == p.request_id) {
             return Ok(ahead(i));
+        }
+        if let Some(f) = s.finished.iter().find(|f| f.request_id == p.request_id) {
+            return Err(RequestError::AlreadyFinished {
+                request_id: f.request_id.clone(),
+                state: f.state.as_str().to_string(),
+            });
         }
         // Another request for a user already queued or running: refused, so
         // one user never gets two keys from one click.
@@ -503,6 +518,8 @@ pub fn on_window_removed(window_id: i32) {
 /// `chrome.alarms.onAlarm`.
 #[wasm_bindgen]
 pub async fn on_alarm(name: String) {
+    // `runner::JOB_ALARM` needs nothing here: it exists to wake a stopped
+    // worker, whose `start` resumes the job.
     if name == panel_api::OUTBOX_ALARM {
         panel_api::flush_outbox().await;
     }

@@ -1,15 +1,21 @@
 //! Calls to the admin panel: the vault's attestation and job reports.
 //!
-//! Reports are never lost: one the panel did not acknowledge goes to an
-//! outbox in `chrome.storage.local` (it survives a browser restart) and is
-//! re-sent on the next report, when the worker starts, and by an alarm. The
-//! panel ignores a report it has already seen (by request id and `seq`).
+//! Final reports are never lost: each goes to an outbox in
+//! `chrome.storage.local` (it survives a browser restart) before the job's
+//! state is cleared, and leaves it only when the panel acknowledged it (or
+//! refused it for good); the outbox is flushed at once, before every
+//! report, when the worker starts, and by an alarm. The panel ignores a
+//! report it has already seen (by request id and `seq`). A kept report
+//! holds its request's token (it authorises reports about that one request
+//! only) until it is sent.
 
 use chrome_api::http;
 use chrome_api::storage::{self, Area};
+use futures::lock::Mutex;
 use protocol::panel::PanelEndpoints;
 use protocol::report::{AttestationRequest, JobReport};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 const OUTBOX_KEY: &str = "outbox";
 /// Alarm that re-sends the outbox.
@@ -123,6 +129,16 @@ async fn send(p: &Pending) -> Result<(), PanelError> {
     }
 }
 
+thread_local! {
+    /// Held for every read-modify-write of the outbox: a final report being
+    /// kept while a flush rewrites the list must not be lost.
+    static OUTBOX_LOCK: Arc<Mutex<()>> = Arc::new(Mutex::new(()));
+}
+
+async fn lock_outbox() -> futures::lock::OwnedMutexGuard<()> {
+    OUTBOX_LOCK.with(Arc::clone).lock_owned().await
+}
+
 async fn outbox() -> Vec<Pending> {
     storage::get(Area::Local, OUTBOX_KEY)
         .await
@@ -131,37 +147,50 @@ async fn outbox() -> Vec<Pending> {
         .unwrap_or_default()
 }
 
-/// Sends a report; on failure keeps it for later. Progress reports are
-/// best-effort (a newer one replaces them); final ones are kept until sent.
+/// Whether a refusal means re-sending is pointless: a 4xx other than 408
+/// (timeout) and 429 (throttled) will not get better.
+fn permanent(e: &PanelError) -> bool {
+    matches!(e, PanelError::Refused { status, .. }
+        if (400..500).contains(status) && *status != 408 && *status != 429)
+}
+
+/// Sends a progress report, best-effort: a newer one supersedes it, and the
+/// final one goes through [`report_final`].
 pub async fn report(endpoints: &PanelEndpoints, report: JobReport) {
+    flush_outbox().await;
     let pending = Pending {
         url: endpoints.report_url.clone(),
         token: endpoints.token.clone(),
         report,
     };
-    flush_outbox().await;
-    match send(&pending).await {
-        Ok(()) => {}
-        // A 4xx other than 408/429 will not get better by re-sending.
-        Err(PanelError::Refused { status, .. })
-            if (400..500).contains(&status) && status != 408 && status != 429 => {}
-        Err(e) => {
-            crate::console_warn(&format!(
-                "report for {} kept for re-sending: {e}",
-                pending.report.request_id
-            ));
-            if pending.report.state.is_final() {
-                let mut out = outbox().await;
-                out.push(pending);
-                let _ = storage::set(Area::Local, OUTBOX_KEY, &out).await;
-                let _ = chrome_api::alarms::once(OUTBOX_ALARM, 0.5).await;
-            }
-        }
+    if let Err(e) = send(&pending).await {
+        crate::console_warn(&format!(
+            "progress report for {} not delivered: {e}",
+            pending.report.request_id
+        ));
     }
 }
 
-/// Re-sends what the outbox holds; keeps what still fails.
+/// Stores a job's final report in the outbox, before the job's state is
+/// cleared, so that a worker stopped at any moment after still sends it.
+/// [`flush_outbox`] then delivers it.
+pub async fn keep_final(endpoints: &PanelEndpoints, report: JobReport) {
+    let _guard = lock_outbox().await;
+    let mut out = outbox().await;
+    out.push(Pending {
+        url: endpoints.report_url.clone(),
+        token: endpoints.token.clone(),
+        report,
+    });
+    if let Err(e) = storage::set(Area::Local, OUTBOX_KEY, &out).await {
+        crate::console_warn(&format!("could not keep a final report: {e}"));
+    }
+}
+
+/// Sends what the outbox holds, oldest first; keeps what still fails and
+/// sets an alarm to try again.
 pub async fn flush_outbox() {
+    let _guard = lock_outbox().await;
     let out = outbox().await;
     if out.is_empty() {
         return;
@@ -174,9 +203,17 @@ pub async fn flush_outbox() {
         }
         match send(&p).await {
             Ok(()) => {}
-            Err(PanelError::Refused { status, .. })
-                if (400..500).contains(&status) && status != 408 && status != 429 => {}
-            Err(_) => keep.push(p),
+            Err(e) if permanent(&e) => crate::console_warn(&format!(
+                "final report for {} refused, not re-sent: {e}",
+                p.report.request_id
+            )),
+            Err(e) => {
+                crate::console_warn(&format!(
+                    "final report for {} kept for re-sending: {e}",
+                    p.report.request_id
+                ));
+                keep.push(p);
+            }
         }
     }
     let _ = storage::set(Area::Local, OUTBOX_KEY, &keep).await;

@@ -34,6 +34,14 @@ const MICROSOFT_COOKIE_DOMAINS: &[&str] = &[
 /// stop the worker (it stops it after 30 s without extension events).
 const KEEP_ALIVE_MS: u64 = 20_000;
 
+/// An alarm that fires while a job runs. The browser may stop the worker at
+/// any moment, keep-alive or not; when the job's page is quiet nothing else
+/// would wake it, and the job's deadlines would never be checked. The
+/// alarm's event starts the worker again, and `start` resumes the job.
+pub const JOB_ALARM: &str = "job";
+/// Chrome's shortest alarm period, in minutes.
+const JOB_ALARM_PERIOD_MIN: f64 = 0.5;
+
 thread_local! {
     static LOOP_ACTIVE: Cell<bool> = const { Cell::new(false) };
 }
@@ -177,10 +185,12 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             tab_id: t,
         },
         (true, Some(_), _) => {
-            // The window went away while the worker was stopped.
+            // The window went away while the worker was stopped: the job
+            // closes its window only after its ending is stored, so someone
+            // else closed it.
             return Err(failed(
-                Failure::Interrupted {
-                    step: r.job.step.name().into(),
+                Failure::Cancelled {
+                    how: "the job's window was closed".into(),
                 },
                 None,
             ));
@@ -208,6 +218,9 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     };
 
     let mut inbox: Inbox = events::attach(target);
+    if let Err(e) = chrome_api::alarms::periodic(JOB_ALARM, JOB_ALARM_PERIOD_MIN).await {
+        crate::console_warn(&format!("no wake-up alarm for the job: {e}"));
+    }
     if resumed {
         // Ask for a fresh picture of the page; the answer arrives as an event
         // through the normal snapshot path when the page settles.
@@ -522,27 +535,30 @@ async fn send_report(r: &mut Running, state: JobState) {
     panel_api::report(&r.provision.panel, report).await;
 }
 
-/// Ends a job: screenshot, window closed, log entry, final report, next.
+/// Ends a job: screenshot, log entry, final report kept, state cleared,
+/// window closed, report sent. The order matters when the browser stops the
+/// worker half-way: the final report is stored before the job's state goes,
+/// and the window closes only after, so a restarted worker never mistakes
+/// its own closing for the administrator's.
 async fn finish(mut r: Running, ending: Ending) {
     let now = now_ms();
     r.job.finish(now);
+    let _ = chrome_api::alarms::clear(JOB_ALARM).await;
     let mut screenshot = None;
-    if let Some(w) = r.window_id {
-        if ending.state != JobState::Succeeded
-            && chrome_api::permissions::has_all_urls().await
-            && windows::exists(w).await
-        {
-            screenshot = tabs::capture_visible(w).await.ok();
+    if let Some(w) = r.window_id
+        && ending.state != JobState::Succeeded
+        && chrome_api::permissions::has_all_urls().await
+        && windows::exists(w).await
+    {
+        if let Err(e) = windows::restore(w).await {
+            crate::console_warn(&format!(
+                "could not restore the window for a screenshot: {e}"
+            ));
         }
-        let _ = windows::remove(w).await;
+        screenshot = tabs::capture_visible(w).await.ok();
     }
     r.seq += 1;
     let mut report = report_of(&r, ending.state);
-    report.progress = if ending.state == JobState::Succeeded {
-        1.0
-    } else {
-        report.progress
-    };
     if let Some(name) = &ending.key_name {
         report.result = Some(ProvisionedKey {
             credential_id: r.credential_id.clone().unwrap_or_default(),
@@ -561,7 +577,7 @@ async fn finish(mut r: Running, ending: Ending) {
         ending.state,
     )
     .await;
-    let finished = report.clone();
+    panel_api::keep_final(&r.provision.panel, report.clone()).await;
     let id = r.provision.request_id.clone();
     queue::update(|s| {
         // A cancelled queued request never was the running one.
@@ -571,10 +587,13 @@ async fn finish(mut r: Running, ending: Ending) {
         {
             s.running = None;
         }
-        queue::remember_finished(s, finished);
+        queue::remember_finished(s, report);
     });
+    if let Some(w) = r.window_id {
+        let _ = windows::remove(w).await;
+    }
     publish_status().await;
-    panel_api::report(&r.provision.panel, report).await;
+    panel_api::flush_outbox().await;
 }
 
 /// Marks a queued request cancelled without running it.

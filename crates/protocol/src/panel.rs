@@ -478,6 +478,10 @@ pub enum RequestError {
     AlreadyQueued { upn: String },
     #[error("no request {request_id:?} is queued or running")]
     UnknownRequest { request_id: String },
+    /// The request id of a job that already ended: a panel retrying a lost
+    /// answer learns the outcome instead of starting the job again.
+    #[error("request {request_id:?} already ended ({state})")]
+    AlreadyFinished { request_id: String, state: String },
     #[error("\"Allow in Incognito\" is off for the extension")]
     IncognitoNotAllowed,
     #[error("step {step:?} did not finish within {timeout_ms} ms")]
@@ -500,6 +504,7 @@ impl RequestError {
             Self::EndpointOriginMismatch { .. } => "endpointOriginMismatch",
             Self::AlreadyQueued { .. } => "alreadyQueued",
             Self::UnknownRequest { .. } => "unknownRequest",
+            Self::AlreadyFinished { .. } => "alreadyFinished",
             Self::IncognitoNotAllowed => "incognitoNotAllowed",
             Self::Timeout { .. } => "timeout",
             Self::Internal { .. } => "internal",
@@ -523,6 +528,9 @@ impl RequestError {
             ),
             Self::EndpointOriginMismatch { .. } => Some(
                 "The panel must give its own origin in the callback URLs: check the panel's public URL setting against the address the panel page is opened on.",
+            ),
+            Self::AlreadyFinished { .. } => Some(
+                "Its result was reported to the panel; start a new request to provision the user again.",
             ),
             _ => None,
         }
@@ -651,6 +659,7 @@ pub fn parse_request_text(text: &str) -> Result<PanelRequest, RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::JobState;
 
     macro_rules! parses {
         ($name:ident, $json:expr, $want:expr) => {
@@ -1143,6 +1152,13 @@ mod tests {
                     origin: "http://127.0.0.1:8787".into(),
                 },
                 "endpointOriginMismatch",
+            ),
+            (
+                RequestError::AlreadyFinished {
+                    request_id: "req-1".into(),
+                    state: JobState::Succeeded.as_str().into(),
+                },
+                "alreadyFinished",
             ),
         ];
         for (err, code) in cases {
