@@ -792,7 +792,17 @@ $('account-form').addEventListener('submit', async (ev) => {
 
 window.addEventListener('hashchange', () => route());
 
+// The TLS warning before anyone signs in: whoever types a password here
+// should know the panel's traffic to Microsoft is not verified.
+async function loadPublicConfig() {
+  try {
+    const config = await api('GET', '/api/config');
+    if (config && config.insecureTls) $('tls-warning').hidden = false;
+  } catch { /* the session answer sets the banner too */ }
+}
+
 (async () => {
+  loadPublicConfig();
   try {
     const info = await api('GET', '/api/session');
     await startSession(info);

@@ -211,43 +211,61 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Failed sign-ins per key (user name, client address) in a sliding window.
-/// In memory: a restart forgets, which costs an attacker a restart of the
-/// panel they cannot cause.
+/// Sign-in attempts per key (user name, client address) in a sliding
+/// window. An attempt counts as a failure from before its password check
+/// until it succeeds, so guesses sent in parallel cannot all pass the check
+/// while none has been recorded yet. In memory: a restart forgets, which
+/// costs an attacker a restart of the panel they cannot cause.
 #[derive(Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, VecDeque<i64>>>,
 }
 
 impl LoginLimiter {
-    /// Seconds to wait if `key` has used up `max` failures, else `None`.
-    fn blocked(&self, key: &str, max: usize, t: i64) -> Option<u64> {
-        let mut map = self.failures.lock().ok()?;
-        let q = map.get_mut(key)?;
-        while q.front().is_some_and(|&at| t - at >= LIMIT_WINDOW_SECS) {
-            q.pop_front();
-        }
-        if q.len() >= max {
-            q.front()
-                .map(|&first| (first + LIMIT_WINDOW_SECS - t).max(1) as u64)
-        } else {
-            None
-        }
-    }
-
-    fn fail(&self, key: &str, t: i64) {
-        if let Ok(mut map) = self.failures.lock() {
-            // Bound memory under a spray of user names.
-            if map.len() > 10_000 {
-                map.retain(|_, q| q.back().is_some_and(|&at| t - at < LIMIT_WINDOW_SECS));
+    /// Checks every `(key, max)` and, if none has used up its `max`,
+    /// records one attempt at `t` for each, under one lock: `Err(seconds
+    /// to wait)` otherwise, recording nothing.
+    fn begin(&self, keys: &[(&str, usize)], t: i64) -> Result<(), u64> {
+        // A poisoned lock (a panic elsewhere) must not open the gate: refuse.
+        let mut map = self.failures.lock().map_err(|_| LIMIT_WINDOW_SECS as u64)?;
+        for &(key, max) in keys {
+            if let Some(q) = map.get_mut(key) {
+                while q.front().is_some_and(|&at| t - at >= LIMIT_WINDOW_SECS) {
+                    q.pop_front();
+                }
+                if q.len() >= max {
+                    let wait = q
+                        .front()
+                        .map_or(1, |&first| (first + LIMIT_WINDOW_SECS - t).max(1) as u64);
+                    return Err(wait);
+                }
             }
+        }
+        // Bound memory under a spray of user names.
+        if map.len() > 10_000 {
+            map.retain(|_, q| q.back().is_some_and(|&at| t - at < LIMIT_WINDOW_SECS));
+        }
+        for &(key, _) in keys {
             map.entry(key.to_string()).or_default().push_back(t);
         }
+        Ok(())
     }
 
+    /// A successful sign-in: the user name's count starts over.
     fn clear(&self, key: &str) {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(key);
+        }
+    }
+
+    /// A successful sign-in takes back its own attempt (recorded at `t`)
+    /// from a shared key such as the client address, leaving the others'.
+    fn undo(&self, key: &str, t: i64) {
+        if let Ok(mut map) = self.failures.lock()
+            && let Some(q) = map.get_mut(key)
+            && let Some(i) = q.iter().rposition(|&at| at == t)
+        {
+            q.remove(i);
         }
     }
 }
@@ -308,17 +326,15 @@ pub async fn login(
     let t = now();
     let user_key = format!("u:{}", username.to_lowercase());
     let ip_key = ip.map(|ip| format!("ip:{ip}"));
-    if let Some(wait) = state
-        .limiter
-        .blocked(&user_key, MAX_FAILURES, t)
-        .or_else(|| {
-            ip_key
-                .as_deref()
-                .and_then(|k| state.limiter.blocked(k, MAX_FAILURES * 4, t))
-        })
-    {
-        return Err(AppError::RateLimited(wait));
+    let mut keys = vec![(user_key.as_str(), MAX_FAILURES)];
+    if let Some(k) = &ip_key {
+        keys.push((k.as_str(), MAX_FAILURES * 4));
     }
+    // Counted before the (slow) password check, taken back on success.
+    state
+        .limiter
+        .begin(&keys, t)
+        .map_err(AppError::RateLimited)?;
 
     let row = {
         let conn = state.db.lock()?;
@@ -339,16 +355,16 @@ pub async fn login(
         .await
         .map_err(|e| AppError::internal(format!("password check: {e}")))?;
     let Some(account_id) = account_id.filter(|_| ok) else {
-        state.limiter.fail(&user_key, t);
-        if let Some(k) = &ip_key {
-            state.limiter.fail(k, t);
-        }
+        // The attempt stays counted.
         return Err(AppError::unauthorized(
             "badCredentials",
             "wrong user name or password",
         ));
     };
     state.limiter.clear(&user_key);
+    if let Some(k) = &ip_key {
+        state.limiter.undo(k, t);
+    }
 
     let sid = random_token()?;
     let csrf = random_token()?;
@@ -430,7 +446,9 @@ pub struct PasswordBody {
     new_password: String,
 }
 
-fn check_new_password(p: &str) -> AppResult<()> {
+/// The password rule for every new password: the API's and the first
+/// Owner's from the environment.
+pub fn check_new_password(p: &str) -> AppResult<()> {
     if p.chars().count() < MIN_PASSWORD_LEN || p.len() > 1024 {
         return Err(AppError::bad(format!(
             "the password must be at least {MIN_PASSWORD_LEN} characters"
@@ -512,6 +530,21 @@ pub struct NewAccount {
     edit_users: bool,
 }
 
+/// The user name rule for every new account.
+pub fn check_username(username: &str) -> AppResult<()> {
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "._@-".contains(c))
+    {
+        return Err(AppError::bad(
+            "user names are 1 to 64 letters, digits, '.', '_', '@' or '-'",
+        ));
+    }
+    Ok(())
+}
+
 /// Creates an account (also used by `--demo-seed`).
 pub fn insert_account(
     db: &crate::Db,
@@ -547,16 +580,7 @@ pub async fn create_account(
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
     session.require_owner()?;
     let username = body.username.trim().to_string();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_alphanumeric() || "._@-".contains(c))
-    {
-        return Err(AppError::bad(
-            "user names are 1 to 64 letters, digits, '.', '_', '@' or '-'",
-        ));
-    }
+    check_username(&username)?;
     check_new_password(&body.password)?;
     let password = body.password;
     let phc = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -662,20 +686,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limiter_blocks_after_max_failures_and_forgets_after_the_window() {
+    fn limiter_blocks_after_max_attempts_and_forgets_after_the_window() {
         let l = LoginLimiter::default();
+        let a = [("u:a", MAX_FAILURES), ("ip:1", MAX_FAILURES * 4)];
         for i in 0..MAX_FAILURES {
-            assert_eq!(l.blocked("u:a", MAX_FAILURES, 100), None, "attempt {i}");
-            l.fail("u:a", 100);
+            assert_eq!(l.begin(&a, 100), Ok(()), "attempt {i}");
         }
+        assert_eq!(l.begin(&a, 100), Err(LIMIT_WINDOW_SECS as u64));
+        // A refused attempt is not counted against the other key.
+        let ip_count = || l.failures.lock().unwrap()["ip:1"].len();
+        assert_eq!(ip_count(), MAX_FAILURES);
+        assert_eq!(l.begin(&[("u:b", MAX_FAILURES)], 100), Ok(()));
+        l.undo("ip:1", 100);
+        assert_eq!(ip_count(), MAX_FAILURES - 1);
+        l.clear("u:b");
         assert_eq!(
-            l.blocked("u:a", MAX_FAILURES, 100),
-            Some(LIMIT_WINDOW_SECS as u64)
-        );
-        assert_eq!(l.blocked("u:b", MAX_FAILURES, 100), None);
-        assert_eq!(
-            l.blocked("u:a", MAX_FAILURES, 100 + LIMIT_WINDOW_SECS),
-            None
+            l.begin(&[("u:a", MAX_FAILURES)], 100 + LIMIT_WINDOW_SECS),
+            Ok(())
         );
     }
 

@@ -217,6 +217,21 @@ impl Db {
         Ok(out)
     }
 
+    /// As [`tx`](Self::tx), but `BEGIN IMMEDIATE`: the write lock is taken
+    /// at the start, so a check and the insert it guards see the same
+    /// database even with another process (a backup tool, `sqlite3`) on
+    /// the file.
+    pub fn tx_immediate<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// The schema version of the open database.
     pub fn version(&self) -> AppResult<i64> {
         let conn = self.lock()?;

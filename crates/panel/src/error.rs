@@ -25,6 +25,9 @@ pub enum AppError {
     /// Signed in, but this account may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// Forbidden for a reason the caller can act on, named by `code`.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     /// The CSRF token is missing or wrong.
     #[error("{0}")]
     Csrf(String),
@@ -64,6 +67,12 @@ impl AppError {
     pub fn forbidden(msg: impl Into<String>) -> Self {
         Self::Forbidden(msg.into())
     }
+    pub fn refused(code: &'static str, msg: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            message: msg.into(),
+        }
+    }
     pub fn conflict(code: &'static str, msg: impl Into<String>) -> Self {
         Self::Conflict {
             code,
@@ -84,7 +93,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused { .. } | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -100,6 +109,7 @@ impl AppError {
             Self::BadRequest(_) => "badRequest",
             Self::Unauthorized { code, .. } => code,
             Self::Forbidden(_) => "forbidden",
+            Self::Refused { code, .. } => code,
             Self::Csrf(_) => "csrf",
             Self::NotFound(_) => "notFound",
             Self::Conflict { code, .. } => code,

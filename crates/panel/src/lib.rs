@@ -14,7 +14,8 @@
 //! - [`provision`]: provisioning requests and the extension's endpoints
 //!   (attestation, report, assertion);
 //! - [`store`]: the vault's key store on SQLite;
-//! - [`web`]: static files, security headers and CORS.
+//! - [`web`]: static files, security headers and CORS;
+//! - [`setup`]: start-up steps (the first Owner, the vault's attestation).
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +25,7 @@ pub mod db;
 pub mod error;
 pub mod graph;
 pub mod provision;
+pub mod setup;
 pub mod store;
 pub mod tenant;
 pub mod users;
@@ -46,11 +48,13 @@ pub const EXTENSION_ID: &str = "hecbpkpmfjdaabfmannfjnghmhoijkgp";
 pub const EXTENSION_ORIGIN: &str = "chrome-extension://hecbpkpmfjdaabfmannfjnghmhoijkgp";
 
 /// The delegated Graph permissions the panel asks for, and no more:
-/// reading users, and managing their authentication methods (TAPs, FIDO2
-/// keys). `offline_access` gives the refresh token that keeps the
-/// connection alive without an administrator present.
+/// reading users' basic profiles (the import selects only id,
+/// userPrincipalName and displayName, which `User.ReadBasic.All` covers),
+/// and managing their authentication methods (TAPs, FIDO2 keys).
+/// `offline_access` gives the refresh token that keeps the connection alive
+/// without an administrator present.
 pub const GRAPH_SCOPES: &[&str] = &[
-    "https://graph.microsoft.com/User.Read.All",
+    "https://graph.microsoft.com/User.ReadBasic.All",
     "https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All",
     "offline_access",
 ];
@@ -181,6 +185,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/requests/{id}/cancel", post(provision::cancel))
         .route("/api/vault", get(provision::vault_info))
         .route("/callback", get(tenant::callback))
+        .route("/api/config", get(web::public_config))
         .route("/healthz", get(|| async { "ok" }));
 
     Router::new()

@@ -21,6 +21,11 @@ const USAGE: &str = "usage: panel --listen 127.0.0.1:PORT --db FILE [options]
   --client-id ID              the Entra app registration (default: the simulator's demo app)
   --client-secret-file F      its client secret, if it is a confidential client (or env PANEL_CLIENT_SECRET)
   --tap-lifetime-minutes N    lifetime of issued Temporary Access Passes (default 60)
+  --aaguid UUID               the vault's AAGUID (default 5eba1792-4170-4ad5-bb8b-55e33f0cff49)
+  --attestation-cert PEM      batch attestation certificate (then any intermediates) instead of the
+                              generated one; its AAGUID extension, if any, must be --aaguid
+  --attestation-key PEM       its PKCS#8 P-256 private key (mode 0600)
+  --attestation-ca PEM        the CA tenants must trust (default: the last certificate of --attestation-cert)
   --www DIR                   serve the front end from DIR instead of the built-in copy
   --demo-seed                 create the demo Owner account (admin / demo-password-2026) if there is none
 
@@ -47,6 +52,7 @@ struct Args {
     tap_lifetime: Option<u32>,
     www: Option<PathBuf>,
     demo_seed: bool,
+    attestation: panel::setup::AttestationArgs,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -68,6 +74,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         tap_lifetime: None,
         www: None,
         demo_seed: false,
+        attestation: Default::default(),
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -120,6 +127,10 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             }
             "--www" => a.www = Some(PathBuf::from(value()?)),
             "--demo-seed" => a.demo_seed = true,
+            "--aaguid" => a.attestation.aaguid = Some(panel::setup::parse_aaguid(&value()?)?),
+            "--attestation-cert" => a.attestation.cert = Some(PathBuf::from(value()?)),
+            "--attestation-key" => a.attestation.key = Some(PathBuf::from(value()?)),
+            "--attestation-ca" => a.attestation.ca = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
@@ -164,9 +175,16 @@ async fn start(a: Args) -> Result<(tokio::net::TcpListener, AppState, String), S
         vault::MasterKey::load_or_create_file(&data_dir.join("vault.key"))
     }
     .map_err(|e| e.to_string())?;
-    let attestation =
-        vault::Attestation::load_or_generate(&data_dir.join("attestation"), vault::Aaguid::DEFAULT)
-            .map_err(|e| e.to_string())?;
+    let attestation = panel::setup::attestation(&data_dir, &a.attestation)?;
+    panel::log(&format!(
+        "vault AAGUID {}, {} attestation certificate",
+        attestation.aaguid(),
+        if a.attestation.cert.is_some() {
+            "configured"
+        } else {
+            "generated"
+        }
+    ));
     let store = std::sync::Arc::new(panel::store::SqliteKeyStore::new(db.clone()));
     let vault = vault::Vault::new(store, master, attestation);
     let tokens = crypto::TokenKey::load_or_create(&data_dir.join("token.key"))?;
@@ -250,6 +268,15 @@ async fn start(a: Args) -> Result<(tokio::net::TcpListener, AppState, String), S
             panel::log(&format!("demo seed: Owner account {DEMO_USER:?} created"));
         }
     }
+    // After the demo seed: an empty database still gets its first Owner (or
+    // a log line saying how).
+    panel::setup::first_owner(
+        &db,
+        std::env::var(panel::setup::OWNER_USER_ENV).ok().as_deref(),
+        std::env::var(panel::setup::OWNER_PASSWORD_ENV)
+            .ok()
+            .as_deref(),
+    )?;
     let state = AppState::new(db, vault, tokens, graph, config);
     Ok((listener, state, public_url))
 }
@@ -323,5 +350,50 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> Result<Args, String> {
+        let mut v: Vec<String> = ["--listen", "127.0.0.1:0", "--db", "x.db"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        parse_args(&v)
+    }
+
+    #[test]
+    fn attestation_options_are_parsed_and_checked() {
+        let a = args(&[
+            "--aaguid",
+            "11111111-2222-4333-8444-555555555555",
+            "--attestation-cert",
+            "c.pem",
+            "--attestation-key=k.pem",
+            "--attestation-ca",
+            "ca.pem",
+        ])
+        .expect("parses");
+        assert_eq!(
+            a.attestation.aaguid.map(|g| g.to_string()).as_deref(),
+            Some("11111111-2222-4333-8444-555555555555")
+        );
+        assert_eq!(a.attestation.cert, Some(PathBuf::from("c.pem")));
+        assert_eq!(a.attestation.key, Some(PathBuf::from("k.pem")));
+        assert_eq!(a.attestation.ca, Some(PathBuf::from("ca.pem")));
+        let bad = args(&["--aaguid", "not-a-uuid"]).err().unwrap_or_default();
+        assert!(
+            bad.contains("--aaguid") && bad.contains("not an AAGUID"),
+            "{bad}"
+        );
+        let zero = args(&["--aaguid", "00000000-0000-0000-0000-000000000000"])
+            .err()
+            .unwrap_or_default();
+        assert!(zero.contains("all-zero"), "{zero}");
+        assert!(USAGE.contains("--attestation-cert") && USAGE.contains("--aaguid"));
     }
 }

@@ -48,14 +48,51 @@ pub const ASSERTION_GRACE_SECS: i64 = 10 * 60;
 /// reported later still wins (see `ext_report`).
 fn expire_stale(conn: &rusqlite::Connection) -> AppResult<()> {
     let t = now();
-    conn.execute(
-        "UPDATE requests SET state = 'failed', error_code = 'requestExpired',
-            error_message = 'the extension reported no result within 30 minutes',
-            error_hint = 'Open the extension''s Show Logs for this user, then start a new request.',
-            updated_at = ?1, finished_at = ?1
-         WHERE state NOT IN ('succeeded', 'failed', 'cancelled') AND created_at < ?2",
-        params![t, t - REQUEST_TTL_SECS],
-    )?;
+    // Read first, so the common case (nothing stale) stays a read.
+    let stale: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM requests WHERE state NOT IN ('succeeded', 'failed', 'cancelled') AND created_at < ?1",
+        )?
+        .query_map([t - REQUEST_TTL_SECS], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if stale.is_empty() {
+        return Ok(());
+    }
+    // The caller holds the connection's lock and no transaction.
+    let tx = conn.unchecked_transaction()?;
+    for id in &stale {
+        tx.execute(
+            "UPDATE requests SET state = 'failed', error_code = 'requestExpired',
+                error_message = 'the extension reported no result within 30 minutes',
+                error_hint = 'Open the extension''s Show Logs for this user, then start a new request.',
+                updated_at = ?1, finished_at = ?1
+             WHERE id = ?2 AND state NOT IN ('succeeded', 'failed', 'cancelled')",
+            params![t, id],
+        )?;
+        discard_attested(&tx, id)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A request that ended in anything but success never had its attested key
+/// accepted by Microsoft: the key leaves the vault, in the caller's
+/// transaction, so a sign-in (which takes the user's newest key) cannot
+/// pick it.
+fn discard_attested(conn: &rusqlite::Connection, request_id: &str) -> AppResult<()> {
+    let row: Option<(String, String, Option<String>)> = conn
+        .query_row(
+            "SELECT user_id, state, attested_credential_id FROM requests WHERE id = ?1",
+            [request_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((user_id, state, Some(credential_id))) = row
+        && is_final(&state)
+        && state != "succeeded"
+    {
+        crate::store::delete_in(conn, &user_id, &credential_id)?;
+    }
     Ok(())
 }
 
@@ -200,6 +237,69 @@ pub struct CreateBody {
     visible: bool,
 }
 
+/// One open request per user: a second would race the first in
+/// Microsoft's Security info. Run in the transaction that inserts.
+fn refuse_if_open(tx: &rusqlite::Transaction<'_>, user: &User, t: i64) -> AppResult<()> {
+    let open: Option<String> = tx
+        .query_row(
+            "SELECT id FROM requests WHERE user_id = ?1 AND state NOT IN ('succeeded', 'failed', 'cancelled') AND created_at > ?2
+             ORDER BY created_at DESC LIMIT 1",
+            params![user.id, t - REQUEST_TTL_SECS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match open {
+        Some(open) => Err(AppError::conflict(
+            "requestOpen",
+            format!(
+                "a provisioning request for {} is still open ({open}); wait for it or cancel it",
+                user.upn
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Ends an open request as failed with `e` (Microsoft's words and hint
+/// when it was Microsoft), and puts it on the record.
+fn record_failure(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    request_id: &str,
+    e: &AppError,
+    how: &str,
+) -> AppResult<()> {
+    let hint = match e {
+        AppError::Upstream { hint, .. } => hint.clone(),
+        _ => None,
+    };
+    // Internal details go to the log (where the response is built), not
+    // to the request the page shows.
+    let message = if e.status().is_server_error() && !matches!(e, AppError::Upstream { .. }) {
+        "internal error; the server log has the details".to_string()
+    } else {
+        e.to_string()
+    };
+    state.db.tx(|tx| {
+        fail_open_request(
+            tx,
+            request_id,
+            "failed",
+            e.code(),
+            &message,
+            hint.as_deref(),
+        )?;
+        record(
+            tx,
+            &session.account,
+            "provision.failed",
+            Some((&user.id, &user.upn)),
+            &format!("{}{how} ({request_id})", e.code()),
+        )
+    })
+}
+
 fn tenant_id(state: &AppState) -> AppResult<String> {
     state
         .db
@@ -251,25 +351,6 @@ pub async fn create(
         .key_name
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty());
-    let t = now();
-    // One open request per user: a second would race the first in
-    // Microsoft's Security info.
-    let open: Option<String> = state.db.lock()?.query_row(
-        "SELECT id FROM requests WHERE user_id = ?1 AND state NOT IN ('succeeded', 'failed', 'cancelled') AND created_at > ?2
-         ORDER BY created_at DESC LIMIT 1",
-        params![user.id, t - REQUEST_TTL_SECS],
-        |r| r.get(0),
-    ).optional()?;
-    if let Some(open) = open {
-        return Err(AppError::conflict(
-            "requestOpen",
-            format!(
-                "a provisioning request for {} is still open ({open}); wait for it or cancel it",
-                user.upn
-            ),
-        ));
-    }
-
     let request_id = random_id()?;
     let token = random_token()?;
     if body.via == Via::Graph {
@@ -299,15 +380,16 @@ pub async fn create(
     message
         .validate()
         .map_err(|e| AppError::bad(format!("cannot build the request for the extension: {e}")))?;
-    if message.tap.is_some() {
-        let tap = new_tap(&state, &session, &user, "tap.issue").await?;
-        message.tap = Some(tap.temporary_access_pass);
-    }
     let mode = match body.mode {
         Mode::Automatic => "automatic",
         Mode::Manual => "manual",
     };
-    state.db.tx(|tx| {
+    let t = now();
+    // The row first, in the transaction that checks for an open request;
+    // the TAP after, so a Graph failure leaves a failed request that says
+    // why rather than a TAP without a request.
+    state.db.tx_immediate(|tx| {
+        refuse_if_open(tx, &user, t)?;
         tx.execute(
             "INSERT INTO requests (id, user_id, mode, requested_by, state, token_hash, created_at, updated_at, key_name)
              VALUES (?1, ?2, ?3, ?4, 'created', ?5, ?6, ?6, ?7)",
@@ -321,6 +403,15 @@ pub async fn create(
             &format!("{mode} ({request_id})"),
         )
     })?;
+    if message.tap.is_some() {
+        match new_tap(&state, &session, &user, "tap.issue").await {
+            Ok(tap) => message.tap = Some(tap.temporary_access_pass),
+            Err(e) => {
+                record_failure(&state, &session, &user, &request_id, &e, "")?;
+                return Err(e);
+            }
+        }
+    }
     let request = load_request(&state, &request_id)?;
     let message = serde_json::to_value(PanelRequest::Provision(Box::new(message)))
         .map_err(|e| AppError::internal(format!("provision message: {e}")))?;
@@ -430,7 +521,8 @@ async fn create_via_graph(
     if key_name.chars().count() > 64 || key_name.chars().any(char::is_control) {
         return Err(AppError::bad("the key name must be at most 64 characters"));
     }
-    state.db.tx(|tx| {
+    state.db.tx_immediate(|tx| {
+        refuse_if_open(tx, user, t)?;
         tx.execute(
             "INSERT INTO requests (id, user_id, mode, via, requested_by, state, step, token_hash, created_at, updated_at, key_name)
              VALUES (?1, ?2, 'automatic', 'graph', ?3, 'running', 'graph.creationOptions', ?4, ?5, ?5, ?6)",
@@ -513,33 +605,7 @@ async fn create_via_graph(
             ))
         }
         Err(e) => {
-            let hint = match &e {
-                AppError::Upstream { hint, .. } => hint.clone(),
-                _ => None,
-            };
-            let message = if e.status().is_server_error() && !matches!(e, AppError::Upstream { .. })
-            {
-                "internal error; the server log has the details".to_string()
-            } else {
-                e.to_string()
-            };
-            state.db.tx(|tx| {
-                fail_open_request(
-                    tx,
-                    &request_id,
-                    "failed",
-                    e.code(),
-                    &message,
-                    hint.as_deref(),
-                )?;
-                record(
-                    tx,
-                    &session.account,
-                    "provision.failed",
-                    Some((&user.id, &user.upn)),
-                    &format!("{} through Graph ({request_id})", e.code()),
-                )
-            })?;
+            record_failure(state, session, user, &request_id, &e, " through Graph")?;
             Err(e)
         }
     }
@@ -556,11 +622,13 @@ fn fail_open_request(
     hint: Option<&str>,
 ) -> AppResult<usize> {
     let t = now();
-    Ok(tx.execute(
+    let n = tx.execute(
         "UPDATE requests SET state = ?1, error_code = ?2, error_message = ?3, error_hint = ?4, updated_at = ?5, finished_at = ?5
          WHERE id = ?6 AND state NOT IN ('succeeded', 'failed', 'cancelled')",
         params![state, code, message, hint, t, id],
-    )?)
+    )?;
+    discard_attested(tx, id)?;
+    Ok(n)
 }
 
 fn clip(s: &str, max: usize) -> String {
@@ -749,14 +817,29 @@ pub async fn ext_attestation(
         )));
     }
     let user = load_user(&state, &request.user_id)?;
-    if let Some(name) = options.pointer("/user/name").and_then(Value::as_str)
-        && !name.is_empty()
-        && !name.eq_ignore_ascii_case(&user.upn)
-    {
-        return Err(AppError::forbidden(format!(
-            "the page asks for a key for {name}, but this request is for {}",
-            user.upn
-        )));
+    // Microsoft's page always names the user; a call without a name could
+    // be for anyone, so it is refused rather than trusted.
+    let name = options
+        .pointer("/user/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if name.is_empty() {
+        return Err(AppError::refused(
+            "userNameMissing",
+            format!(
+                "the page's creation options name no user (publicKey.user.name); the vault makes a key only for this request's user, {}",
+                user.upn
+            ),
+        ));
+    }
+    if name.to_lowercase() != user.upn.to_lowercase() {
+        return Err(AppError::refused(
+            "userMismatch",
+            format!(
+                "the page asks for a key for {name}, but this request is for {}",
+                user.upn
+            ),
+        ));
     }
     let options_json = options.to_string();
 
@@ -789,11 +872,27 @@ pub async fn ext_attestation(
         }
     };
     let credential_id = b64url(&registration.credential.credential_id);
-    state.db.lock()?.execute(
-        "UPDATE requests SET attested_credential_id = ?1, state = CASE WHEN state IN ('created', 'queued') THEN 'running' ELSE state END
-         WHERE id = ?2",
-        params![credential_id, request.id],
-    )?;
+    let ended = state.db.tx(|tx| {
+        tx.execute(
+            "UPDATE requests SET attested_credential_id = ?1, state = CASE WHEN state IN ('created', 'queued') THEN 'running' ELSE state END
+             WHERE id = ?2",
+            params![credential_id, request.id],
+        )?;
+        // Cancelled or failed while the vault worked: the key is not wanted.
+        let now_state: String =
+            tx.query_row("SELECT state FROM requests WHERE id = ?1", [&request.id], |r| r.get(0))?;
+        discard_attested(tx, &request.id)?;
+        Ok(is_final(&now_state).then_some(now_state))
+    })?;
+    if let Some(ended) = ended {
+        return Err(AppError::conflict(
+            "requestNotRunning",
+            format!(
+                "request {} ended ({ended}) while the key was made",
+                request.id
+            ),
+        ));
+    }
     serde_json::to_value(&registration.response)
         .map(Json)
         .map_err(|e| AppError::internal(format!("registration JSON: {e}")))
@@ -882,7 +981,10 @@ pub async fn ext_report(
                         request.id,
                         key_name,
                         key.aaguid.as_deref().map(|a| clip(a, 64)),
-                        current.mode == "automatic",
+                        // A success after the panel ended the request finds
+                        // the vault's key already discarded.
+                        current.mode == "automatic"
+                            && crate::store::exists_in(tx, &request.user_id, &key.credential_id)?,
                         t
                     ],
                 )?;
@@ -898,6 +1000,7 @@ pub async fn ext_report(
                         updated_at = ?6, finished_at = ?6 WHERE id = ?7",
                     params![new_state, step, code, message, hint, t, request.id],
                 )?;
+                discard_attested(tx, &request.id)?;
                 record_as(tx, &request.requested_by, &format!("provision.{new_state}"), &user, &format!("{code} ({})", request.id))?;
             }
             JobState::Queued | JobState::Running => {}
@@ -919,6 +1022,7 @@ fn fail_open_or_override(
          WHERE id = ?4 AND state != 'succeeded'",
         params![code, message, t, id],
     )?;
+    discard_attested(tx, id)?;
     Ok(())
 }
 

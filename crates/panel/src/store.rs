@@ -20,6 +20,40 @@ impl SqliteKeyStore {
     }
 }
 
+/// Deletes one vault credential (`credential_id` base64url, as requests
+/// and passkeys store it) on a connection the caller already holds, so it
+/// can share a transaction with the change that makes the key unwanted;
+/// [`KeyStore::delete`] would wait for the lock that transaction holds.
+pub fn delete_in(
+    conn: &rusqlite::Connection,
+    user_id: &str,
+    credential_id: &str,
+) -> rusqlite::Result<bool> {
+    let Some(raw) = crate::crypto::b64url_decode(credential_id) else {
+        return Ok(false);
+    };
+    Ok(conn.execute(
+        "DELETE FROM vault_credentials WHERE user_id = ?1 AND credential_id = ?2",
+        params![user_id, raw],
+    )? > 0)
+}
+
+/// Whether the vault still holds this credential (base64url id).
+pub fn exists_in(
+    conn: &rusqlite::Connection,
+    user_id: &str,
+    credential_id: &str,
+) -> rusqlite::Result<bool> {
+    let Some(raw) = crate::crypto::b64url_decode(credential_id) else {
+        return Ok(false);
+    };
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM vault_credentials WHERE user_id = ?1 AND credential_id = ?2)",
+        params![user_id, raw],
+        |r| r.get(0),
+    )
+}
+
 const COLUMNS: &str = "user_id, credential_id, rp_id, user_handle, user_name, aaguid, public_key, sealed_key, sign_count, created_unix";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<CredentialRecord> {

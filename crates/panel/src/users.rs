@@ -287,10 +287,10 @@ fn local_keys(state: &AppState, user_id: &str) -> AppResult<Vec<LocalKey>> {
     Ok(rows)
 }
 
-/// Whether Graph's method is the key with this credential id (or name).
-/// Entra's method id is derived from the credential id: accept it as is,
-/// in standard base64, or with the padding Microsoft adds.
-fn same_key(m: &Fido2Method, credential_id: &str, name: &str) -> bool {
+/// Whether Graph's method is the key with this credential id. Entra's
+/// method id is derived from the credential id: accept it as is, in
+/// standard base64, or with the padding Microsoft adds.
+fn same_credential(m: &Fido2Method, credential_id: &str) -> bool {
     let id = m.id.trim_end_matches('=');
     if id == credential_id {
         return true;
@@ -302,7 +302,14 @@ fn same_key(m: &Fido2Method, credential_id: &str, name: &str) -> bool {
             return true;
         }
     }
-    m.display_name.as_deref() == Some(name) && !name.is_empty()
+    false
+}
+
+/// For showing the Passkeys tab only: the credential id, or else the same
+/// name. Names are not unique, so nothing is ever deleted on this match.
+fn same_key(m: &Fido2Method, credential_id: &str, name: &str) -> bool {
+    same_credential(m, credential_id)
+        || (m.display_name.as_deref() == Some(name) && !name.is_empty())
 }
 
 pub async fn passkeys(
@@ -342,7 +349,11 @@ pub async fn passkeys(
             name: m
                 .and_then(|m| m.display_name.clone())
                 .unwrap_or_else(|| k.key_name.clone()),
-            created: json!(k.created_at),
+            // Entra's registration time when it lists the key (what
+            // Security info shows), else when the panel bound it.
+            created: m
+                .and_then(|m| m.created_date_time.clone())
+                .map_or_else(|| json!(k.created_at), Value::String),
             aaguid: k
                 .aaguid
                 .clone()
@@ -407,8 +418,10 @@ pub async fn revoke_passkey(
     }
     let (_t, token) = tenant::access_token(&state).await?;
     let methods = state.graph.list_fido2(&token, &user.id).await?;
+    // By credential id only: another key with the same name (a hardware
+    // key named like the vault's) must not be the one deleted.
     let method = methods.iter().find(|m| match &local {
-        Some(k) => same_key(m, &k.credential_id, &k.key_name),
+        Some(k) => same_credential(m, &k.credential_id),
         None => m.id == key,
     });
     if local.is_none() && method.is_none() {

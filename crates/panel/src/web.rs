@@ -151,3 +151,10 @@ pub async fn extension_cors(req: Request, next: Next) -> Response {
     }
     response
 }
+
+/// `GET /api/config`: what the sign-in page shows before anyone signs in.
+/// Public, so it holds only the TLS warning: whoever types a password
+/// should know the panel does not verify Microsoft's certificates.
+pub async fn public_config(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "insecureTls": state.config.insecure_tls }))
+}

@@ -50,6 +50,83 @@ async fn wrong_passwords_are_refused_then_rate_limited() {
 }
 
 #[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_limit() {
+    let p = panel(0).await;
+    // All sent at once: each password check takes a while on the blocking
+    // pool, so without counting first they would all pass the limit check.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..(panel::auth::MAX_FAILURES * 3) {
+        let state = p.state.clone();
+        set.spawn(async move {
+            let body = json!({"username": OWNER.0, "password": format!("wrong-{i}")});
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/api/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            tower::ServiceExt::oneshot(panel::app(state), req)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let mut refused = 0;
+    let mut limited = 0;
+    while let Some(status) = set.join_next().await {
+        match status.unwrap() {
+            StatusCode::UNAUTHORIZED => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(refused, panel::auth::MAX_FAILURES, "password checks run");
+    assert_eq!(limited, panel::auth::MAX_FAILURES * 2);
+    assert_eq!(
+        p.login(OWNER.0, OWNER.1).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_successful_sign_in_is_not_counted_as_a_failure() {
+    let p = panel(0).await;
+    for _ in 0..panel::auth::MAX_FAILURES + 1 {
+        assert_eq!(p.login(OWNER.0, OWNER.1).await.status, StatusCode::OK);
+    }
+    for _ in 0..panel::auth::MAX_FAILURES - 1 {
+        assert_eq!(
+            p.login(OWNER.0, "wrong-password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // A success starts the user name's count over.
+    assert_eq!(p.login(OWNER.0, OWNER.1).await.status, StatusCode::OK);
+    for _ in 0..panel::auth::MAX_FAILURES {
+        assert_eq!(
+            p.login(OWNER.0, "wrong-password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_tls_warning_is_public_for_the_sign_in_page() {
+    let mut p = panel(0).await;
+    let a = p.call("GET", "/api/config", &Who::nobody(), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json(), json!({"insecureTls": false}));
+    let mut config = (*p.state.config).clone();
+    config.insecure_tls = true;
+    p.state.config = std::sync::Arc::new(config);
+    let a = p.call("GET", "/api/config", &Who::nobody(), None).await;
+    assert_eq!(a.json(), json!({"insecureTls": true}));
+    // And the page it serves has the banner to show.
+    let page = p.call("GET", "/", &Who::nobody(), None).await;
+    assert!(page.text.contains("id=\"tls-warning\""));
+}
+
+#[tokio::test]
 async fn login_from_another_site_is_refused() {
     let p = panel(0).await;
     let who = Who {
@@ -320,7 +397,7 @@ async fn tenant_connects_with_pkce_and_reports_how_long_it_stays_valid() {
     assert_eq!(
         scopes,
         [
-            "https://graph.microsoft.com/User.Read.All",
+            "https://graph.microsoft.com/User.ReadBasic.All",
             "https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All",
             "offline_access"
         ],

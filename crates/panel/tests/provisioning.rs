@@ -169,7 +169,7 @@ async fn the_get_tap_button_returns_the_pass_once_and_graph_errors_are_clear() {
             .contains("Authentication methods"),
         "{e}"
     );
-    // No request was left behind by a failed automatic start either.
+    // A failed automatic start leaves its request failed, saying why.
     let a = p
         .call(
             "POST",
@@ -179,14 +179,20 @@ async fn the_get_tap_button_returns_the_pass_once_and_graph_errors_are_clear() {
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    let n: i64 = p
+    let rows: Vec<(String, String)> = p
         .state
         .db
         .lock()
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
+        .prepare("SELECT state, error_message FROM requests")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, "failed");
+    assert!(rows[0].1.contains("disabled by policy"), "{rows:?}");
 }
 
 #[tokio::test]
@@ -364,7 +370,7 @@ async fn attestation_only_for_that_users_microsoft_registration_while_running() 
     // Malformed options are refused without using up the request.
     let a = call(
         ORIGIN,
-        json!({"publicKey": {"challenge": "!!"}}),
+        json!({"publicKey": {"challenge": "!!", "user": {"name": "user1@contoso.com"}}}),
         s.request_id.clone(),
     )
     .await;
@@ -887,4 +893,332 @@ async fn extension_routes_answer_cors_for_the_extension_only() {
         a.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
         panel::EXTENSION_ORIGIN
     );
+}
+
+/// Starts an automatic request for user 1 and has the vault attest it;
+/// returns the request and the new credential id.
+async fn attested(p: &TestPanel, owner: &Who) -> (Started, String) {
+    let s = start(p, owner, &guid(1), "automatic").await;
+    let (opts, _) = creation_options(&microsoft(), "user1@contoso.com");
+    let a = p
+        .call(
+            "POST",
+            "/api/ext/attestation",
+            &Who::bearer(&s.token),
+            Some(json!({"requestId": s.request_id, "origin": ORIGIN, "publicKey": opts})),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let id = a.json()["id"].as_str().unwrap().to_string();
+    (s, id)
+}
+
+fn vault_ids(p: &TestPanel) -> Vec<String> {
+    p.state
+        .vault
+        .credentials(&guid(1))
+        .unwrap()
+        .iter()
+        .map(|c| panel::crypto::b64url(&c.credential_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn keys_microsoft_never_accepted_leave_the_vault() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    // The accepted key.
+    let (s, accepted) = attested(&p, &owner).await;
+    let ok = report(
+        &s.request_id,
+        1,
+        "succeeded",
+        json!({"result": {"credentialId": accepted, "keyName": "K1"}}),
+    );
+    p.call("POST", "/api/ext/report", &Who::bearer(&s.token), Some(ok))
+        .await;
+    assert_eq!(vault_ids(&p), [accepted.as_str()]);
+
+    // The extension reports a failure.
+    let (s, _) = attested(&p, &owner).await;
+    assert_eq!(vault_ids(&p).len(), 2);
+    let failed = report(
+        &s.request_id,
+        1,
+        "failed",
+        json!({"error": {"code": "attestationRejected", "message": "no"}}),
+    );
+    p.call(
+        "POST",
+        "/api/ext/report",
+        &Who::bearer(&s.token),
+        Some(failed),
+    )
+    .await;
+    assert_eq!(vault_ids(&p), [accepted.as_str()], "after a failure report");
+
+    // The administrator cancels.
+    let (s, _) = attested(&p, &owner).await;
+    let c = p
+        .call(
+            "POST",
+            &format!("/api/requests/{}/cancel", s.request_id),
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    assert_eq!(vault_ids(&p), [accepted.as_str()], "after a cancel");
+
+    // Nobody finishes it.
+    let (s, _) = attested(&p, &owner).await;
+    p.state
+        .db
+        .lock()
+        .unwrap()
+        .execute(
+            "UPDATE requests SET created_at = created_at - 3600 WHERE id = ?1",
+            [&s.request_id],
+        )
+        .unwrap();
+    let r = p
+        .call(
+            "GET",
+            &format!("/api/requests/{}", s.request_id),
+            &owner,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(r["request"]["error"]["code"], "requestExpired");
+    assert_eq!(vault_ids(&p), [accepted.as_str()], "after expiry");
+
+    // A success for another key than the vault made.
+    let (s, _) = attested(&p, &owner).await;
+    let forged = report(
+        &s.request_id,
+        1,
+        "succeeded",
+        json!({"result": {"credentialId": "Zm9yZ2Vk", "keyName": "forged"}}),
+    );
+    p.call(
+        "POST",
+        "/api/ext/report",
+        &Who::bearer(&s.token),
+        Some(forged),
+    )
+    .await;
+    assert_eq!(vault_ids(&p), [accepted.as_str()], "after a mismatch");
+
+    // So a sign-in (no allow list: the newest key) uses the accepted key.
+    let a = p
+        .call(
+            "POST",
+            &format!("/api/users/{}/assertion", guid(1)),
+            &owner,
+            Some(
+                json!({"publicKey": {"challenge": "Y2hhbGxlbmdl", "rpId": "login.microsoft.com"}}),
+            ),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json()["id"], json!(accepted));
+}
+
+#[tokio::test]
+async fn the_attestation_needs_the_requests_user_by_name() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    let s = start(&p, &owner, &guid(1), "automatic").await;
+    let ext = Who::bearer(&s.token);
+    let (opts, _) = creation_options(&microsoft(), "user1@contoso.com");
+    let call = |options: Value| {
+        let (p, ext, id) = (&p, ext.clone(), s.request_id.clone());
+        async move {
+            p.call(
+                "POST",
+                "/api/ext/attestation",
+                &ext,
+                Some(json!({"requestId": id, "origin": ORIGIN, "publicKey": options})),
+            )
+            .await
+        }
+    };
+    let mut no_name = opts.clone();
+    no_name["publicKey"]["user"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let a = call(no_name).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    assert_eq!(a.code(), "userNameMissing");
+    let mut empty = opts.clone();
+    empty["publicKey"]["user"]["name"] = json!("");
+    assert_eq!(call(empty).await.code(), "userNameMissing");
+    let mut other = opts.clone();
+    other["publicKey"]["user"]["name"] = json!("user1@contoso.com.evil");
+    let a = call(other).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text);
+    assert_eq!(a.code(), "userMismatch");
+    // Refusals do not use up the request; the UPN in another case is the
+    // same user.
+    let mut upper = opts.clone();
+    upper["publicKey"]["user"]["name"] = json!("USER1@Contoso.com");
+    let a = call(upper).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}
+
+#[tokio::test]
+async fn revoke_matches_entra_keys_by_credential_id_only() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    let (s, cred_id) = attested(&p, &owner).await;
+    let ok = report(
+        &s.request_id,
+        1,
+        "succeeded",
+        json!({"result": {"credentialId": cred_id, "keyName": "K1"}}),
+    );
+    p.call("POST", "/api/ext/report", &Who::bearer(&s.token), Some(ok))
+        .await;
+    // Entra does not list the vault's key, but another key of the same name.
+    p.fake.lock().unwrap().fido2.insert(
+        guid(1),
+        vec![json!({"id": "someone-elses-key", "displayName": "K1", "createdDateTime": "2025-01-01T00:00:00Z"})],
+    );
+    let a = p
+        .call(
+            "DELETE",
+            &format!("/api/users/{}/passkeys/{cred_id}", guid(1)),
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.text);
+    assert!(
+        p.fake.lock().unwrap().deleted.is_empty(),
+        "the other key with the same name stays in Entra"
+    );
+    assert!(vault_ids(&p).is_empty(), "the vault's key is gone");
+    assert_eq!(p.fake.lock().unwrap().fido2[&guid(1)].len(), 1);
+}
+
+#[tokio::test]
+async fn the_passkeys_tab_shows_entras_creation_time_for_matched_keys() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    let (s, cred_id) = attested(&p, &owner).await;
+    let ok = report(
+        &s.request_id,
+        1,
+        "succeeded",
+        json!({"result": {"credentialId": cred_id, "keyName": "K1"}}),
+    );
+    p.call("POST", "/api/ext/report", &Who::bearer(&s.token), Some(ok))
+        .await;
+    async fn created(p: &TestPanel, owner: &Who) -> Value {
+        let path = format!("/api/users/{}/passkeys", guid(1));
+        p.call("GET", &path, owner, None).await.json()["passkeys"][0]["created"].clone()
+    }
+    // Not listed by Entra: the panel's own time (seconds).
+    assert!(created(&p, &owner).await.is_i64());
+    p.fake.lock().unwrap().fido2.insert(
+        guid(1),
+        vec![
+            json!({"id": cred_id, "displayName": "K1", "createdDateTime": "2026-02-03T04:05:06Z"}),
+        ],
+    );
+    assert_eq!(created(&p, &owner).await, json!("2026-02-03T04:05:06Z"));
+    // Listed without a time: the panel's again.
+    p.fake
+        .lock()
+        .unwrap()
+        .fido2
+        .insert(guid(1), vec![json!({"id": cred_id, "displayName": "K1"})]);
+    assert!(created(&p, &owner).await.is_i64());
+}
+
+#[tokio::test]
+async fn request_creation_is_atomic_and_a_tap_failure_is_recorded() {
+    let p = panel(1).await;
+    let owner = p.connected_and_synced().await;
+    // Two at once for the same user: exactly one gets through.
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (state, owner) = (p.state.clone(), owner.clone());
+        set.spawn(async move {
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("/api/users/{}/provision", guid(1)))
+                .header(
+                    header::COOKIE,
+                    format!("panel_session={}", owner.cookie.unwrap()),
+                )
+                .header("x-csrf-token", owner.csrf.unwrap())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(axum::body::Body::from(
+                    json!({"mode": "automatic"}).to_string(),
+                ))
+                .unwrap();
+            tower::ServiceExt::oneshot(panel::app(state), req)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = set.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let open: i64 = p
+        .state
+        .db
+        .lock()
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM requests", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(open, 1);
+    p.state
+        .db
+        .lock()
+        .unwrap()
+        .execute("UPDATE requests SET state = 'cancelled'", [])
+        .unwrap();
+
+    // Graph refuses the TAP: the request exists, failed, with the reason.
+    p.fake.lock().unwrap().tap_error =
+        Some((403, "Temporary Access Pass is disabled by policy".into()));
+    let a = p
+        .call(
+            "POST",
+            &format!("/api/users/{}/provision", guid(1)),
+            &owner,
+            Some(json!({"mode": "automatic"})),
+        )
+        .await;
+    assert!(!a.status.is_success(), "{}", a.text);
+    let list = p
+        .call(
+            "GET",
+            &format!("/api/users/{}/requests", guid(1)),
+            &owner,
+            None,
+        )
+        .await
+        .json();
+    let newest = &list["requests"][0];
+    assert_eq!(newest["state"], "failed", "{list}");
+    assert_eq!(newest["error"]["code"], json!(a.code()));
+    assert!(
+        newest["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disabled by policy"),
+        "{newest}"
+    );
+    // And the user is free for the next try.
+    p.fake.lock().unwrap().tap_error = None;
+    start(&p, &owner, &guid(1), "automatic").await;
 }

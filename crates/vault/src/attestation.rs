@@ -242,6 +242,51 @@ impl Attestation {
         })
     }
 
+    /// A configured attestation from files (`--attestation-cert`,
+    /// `--attestation-key`, `--attestation-ca`): as
+    /// [`from_pem`](Self::from_pem), with the key file held to mode 0600
+    /// like the vault's own key. Without a CA file, the last certificate of
+    /// the chain is what relying parties are told to trust (the issuer
+    /// nearest the root that the operator supplied).
+    ///
+    /// # Errors
+    /// [`VaultError::Io`] for unreadable files, otherwise as `from_pem`;
+    /// each names the file at fault.
+    pub fn from_pem_files(
+        aaguid: Aaguid,
+        cert: &Path,
+        key: &Path,
+        ca: Option<&Path>,
+    ) -> Result<Self> {
+        let read = |p: &Path| {
+            std::fs::read_to_string(p).map_err(|e| VaultError::Io {
+                action: "cannot read attestation file",
+                path: p.to_owned(),
+                source: e,
+            })
+        };
+        let key_file = std::fs::File::open(key).map_err(|e| VaultError::Io {
+            action: "cannot open attestation key",
+            path: key.to_owned(),
+            source: e,
+        })?;
+        crate::sealing::check_private_mode(&key_file, &key.display().to_string()).map_err(|e| {
+            VaultError::AttestationConfig {
+                detail: e.to_string(),
+            }
+        })?;
+        let chain = read(cert)?;
+        let key_pem = zeroize::Zeroizing::new(read(key)?);
+        let ca_pem = match ca {
+            Some(p) => read(p)?,
+            None => pem_certificates(&chain)
+                .ok()
+                .and_then(|certs| certs.last().map(|der| pem_encode(der)))
+                .unwrap_or_default(),
+        };
+        Self::from_pem(aaguid, &chain, &key_pem, &ca_pem)
+    }
+
     /// Loads the attestation files from `dir`, generating and writing them
     /// on first use: [`CA_CERT_FILE`], [`BATCH_CERT_FILE`] and
     /// [`BATCH_KEY_FILE`] (mode 0600). A directory written for another
@@ -424,6 +469,42 @@ mod tests {
             pem_certificates(att.batch_certificate_pem()).expect("pem"),
             att.x5c
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn configured_files_load_and_a_mismatched_aaguid_is_named() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("vault-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let aaguid = Aaguid::from_bytes([9; 16]);
+        let a = Attestation::generate(aaguid).expect("generate");
+        let (cert, key, ca) = (dir.join("c.pem"), dir.join("k.pem"), dir.join("ca.pem"));
+        std::fs::write(&cert, &a.batch_pem).expect("write");
+        std::fs::write(&ca, &a.ca_pem).expect("write");
+        std::fs::write(&key, a.batch_key.serialize_pem()).expect("write");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let open = |id: Aaguid, ca: Option<&Path>| Attestation::from_pem_files(id, &cert, &key, ca);
+        match open(aaguid, Some(&ca)) {
+            Err(VaultError::AttestationConfig { detail }) => {
+                assert!(detail.contains("chmod 600"), "{detail}")
+            }
+            other => panic!("a world-readable key was accepted: {other:?}"),
+        }
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let loaded = open(aaguid, Some(&ca)).expect("loads");
+        assert_eq!(loaded.aaguid(), aaguid);
+        assert_eq!(loaded.ca_pem(), a.ca_pem());
+        // Without a CA file the chain's last certificate stands in.
+        let no_ca = open(aaguid, None).expect("loads without CA");
+        assert_eq!(no_ca.ca_pem(), no_ca.batch_certificate_pem());
+        match open(Aaguid::DEFAULT, Some(&ca)) {
+            Err(VaultError::AttestationConfig { detail }) => {
+                assert!(detail.contains(&aaguid.to_string()), "{detail}")
+            }
+            other => panic!("a mismatched AAGUID was accepted: {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -131,7 +131,7 @@ async fn token(State(f): State<Fake>, body: String) -> Response {
     s.refresh_token = format!("refresh-{n}");
     axum::Json(json!({
         "token_type": "Bearer",
-        "scope": "https://graph.microsoft.com/User.Read.All https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All",
+        "scope": "https://graph.microsoft.com/User.ReadBasic.All https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All",
         "expires_in": s.expires_in,
         "ext_expires_in": s.expires_in,
         "access_token": s.access_token,
