@@ -48,6 +48,7 @@ pub fn app(state: Arc<SimState>) -> Router {
         .fallback(dispatch)
         .with_state(hosts)
         .layer(middleware::from_fn_with_state(state.clone(), latency))
+        .layer(middleware::from_fn_with_state(state.clone(), clock))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
@@ -106,6 +107,12 @@ async fn latency(State(state): State<Arc<SimState>>, req: Request, next: Next) -
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     next.run(req).await
+}
+
+/// Runs the request with this simulator's clock offset, so every expiry check
+/// (in any module) sees the same simulated "now" ([`crate::util::unix_now`]).
+async fn clock(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    crate::util::with_clock_offset(state.clock_offset(), next.run(req)).await
 }
 
 /// The pages' scripts and styles, compiled into the binary.

@@ -11,6 +11,9 @@
 //! - `POST /__sim/users/{id|upn}/taps` {lifetimeMinutes, isUsableOnce, propagationDelaySecs}
 //! - `GET  /__sim/users/{id|upn}/keys`
 //! - `GET  /__sim/events?kind=&user=`
+//! - `GET  /__sim/clock`, `PATCH /__sim/clock` {offsetSecs | advanceSecs}: the
+//!   simulated clock offset every expiry check uses (canaries, FIDO and Graph
+//!   challenges, TAPs, codes, tokens); runtime only, 0 after a restart
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +48,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/users/{id}/taps", post(create_tap))
         .route("/__sim/users/{id}/keys", get(keys))
         .route("/__sim/events", get(events))
+        .route("/__sim/clock", get(clock).patch(patch_clock))
         .fallback(|| async { AppError::NotFound("no such control endpoint".into()) })
         .layer(middleware::from_fn(loopback_only))
         .with_state(state)
@@ -131,6 +135,57 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
         }
     });
     Ok(tenant(State(s)).await)
+}
+
+/// Largest clock offset accepted, either way: ten years.
+pub const MAX_CLOCK_OFFSET_SECS: i64 = 10 * 366 * 86_400;
+
+async fn clock(State(s): State<Arc<SimState>>) -> Response {
+    axum::Json(json!({
+        "offsetSecs": s.clock_offset(),
+        "now": crate::util::iso8601(s.now()),
+        "wallClock": crate::util::iso8601(crate::util::wall_now()),
+    }))
+    .into_response()
+}
+
+/// `{"offsetSecs": n}` sets the offset, `{"advanceSecs": n}` adds to it.
+async fn patch_clock(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Response, AppError> {
+    let v: Value = crate::web::json(&body)?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| AppError::bad("a JSON object is expected"))?;
+    for k in obj.keys() {
+        if !["offsetSecs", "advanceSecs"].contains(&k.as_str()) {
+            return Err(AppError::bad(format!(
+                "unknown clock field {k:?}; known: offsetSecs, advanceSecs"
+            )));
+        }
+    }
+    let num = |k: &str| -> Result<Option<i64>, AppError> {
+        obj.get(k)
+            .map(|v| {
+                v.as_i64()
+                    .ok_or_else(|| AppError::bad(format!("{k} must be an integer (seconds)")))
+            })
+            .transpose()
+    };
+    let offset = match (num("offsetSecs")?, num("advanceSecs")?) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::bad("give offsetSecs or advanceSecs, not both"));
+        }
+        (Some(o), None) => o,
+        (None, Some(a)) => s.clock_offset().saturating_add(a),
+        (None, None) => return Err(AppError::bad("offsetSecs or advanceSecs is required")),
+    };
+    if offset.abs() > MAX_CLOCK_OFFSET_SECS {
+        return Err(AppError::bad(format!(
+            "the clock offset must stay within ±{MAX_CLOCK_OFFSET_SECS} s"
+        )));
+    }
+    s.set_clock_offset(offset);
+    crate::log(&format!("clock offset set to {offset} s"));
+    Ok(clock(State(s)).await)
 }
 
 async fn apps(State(s): State<Arc<SimState>>) -> Response {

@@ -11,10 +11,15 @@ use crate::util::{b64std, esc, random_bytes};
 /// response's nonce, script files only from the simulator's own hosts, no
 /// `unsafe-eval` and no `wasm-unsafe-eval` (so a content script cannot
 /// compile WebAssembly on these pages, exactly as on Microsoft's).
+///
+/// No `'strict-dynamic'`: it would make browsers ignore the host allow-list
+/// and trust any script a nonced script inserts, which is looser than Entra.
+/// The simulator's own scripts never insert scripts; each page loads them
+/// with `<script nonce src>` ([`Page::script_src`]).
 pub fn csp(nonce: &str) -> String {
     let hosts: Vec<String> = HOSTS.iter().map(|h| format!("https://{h}")).collect();
     format!(
-        "script-src 'nonce-{nonce}' 'strict-dynamic' 'report-sample' {}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action https: http://localhost:* http://127.0.0.1:*",
+        "script-src 'nonce-{nonce}' 'report-sample' {}; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action https: http://localhost:* http://127.0.0.1:*",
         hosts.join(" ")
     )
 }
@@ -44,7 +49,8 @@ impl Page {
     }
 
     /// An external script from the simulator's own host, carrying the nonce
-    /// (with 'strict-dynamic', host allow-lists alone do not admit scripts).
+    /// too (the host allow-list admits it; the nonce keeps it working should
+    /// the policy ever name fewer hosts).
     pub fn script_src(&mut self, src: &str) {
         self.body.push_str(&format!(
             "<script src=\"{}\" nonce=\"{}\"></script>",
@@ -105,9 +111,9 @@ impl IntoResponse for Page {
     }
 }
 
-/// A plain error page for HTML hosts (unknown paths, wrong host).
-pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let mut p = Page::new("en", title);
+/// A plain page with a heading and one message (e.g. "Signed out"), in `lang`.
+pub fn message_page(lang: &str, status: StatusCode, title: &str, message: &str) -> Response {
+    let mut p = Page::new(lang, title);
     p.status = status;
     p.body = format!(
         "<div class=\"sim-card\"><div role=\"heading\" aria-level=\"1\">{}</div><p id=\"sim-message\">{}</p></div>",

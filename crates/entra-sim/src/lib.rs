@@ -48,7 +48,8 @@ static DEBUG: AtomicBool = AtomicBool::new(false);
 
 /// Logs one line to stderr; stdout is reserved for the ready line.
 pub fn log(msg: &str) {
-    eprintln!("[entra-sim {}] {msg}", util::iso8601(util::unix_now()));
+    // The wall clock: a simulated clock offset must not make the log lie.
+    eprintln!("[entra-sim {}] {msg}", util::iso8601(util::wall_now()));
 }
 
 /// Logs only when `ENTRA_SIM_DEBUG` is set.

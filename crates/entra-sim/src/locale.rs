@@ -372,10 +372,10 @@ const TEXTS: &[(&str, [&str; 4])] = &[
     (
         "limit_reached",
         [
-            "You have already reached the limit of 10 security keys. To add another, delete one first.",
-            "Sie haben das Limit von 10 Sicherheitsschlüsseln bereits erreicht. Löschen Sie zuerst einen Schlüssel, um einen weiteren hinzuzufügen.",
-            "Vous avez déjà atteint la limite de 10 clés de sécurité. Pour en ajouter une autre, supprimez-en d'abord une.",
-            "セキュリティ キーの上限 (10 個) に既に達しています。別のキーを追加するには、まず 1 つ削除してください。",
+            "You have already reached the limit of {limit} security keys. To add another, delete one first.",
+            "Sie haben das Limit von {limit} Sicherheitsschlüsseln bereits erreicht. Löschen Sie zuerst einen Schlüssel, um einen weiteren hinzuzufügen.",
+            "Vous avez déjà atteint la limite de {limit} clés de sécurité. Pour en ajouter une autre, supprimez-en d'abord une.",
+            "セキュリティ キーの上限 ({limit} 個) に既に達しています。別のキーを追加するには、まず 1 つ削除してください。",
         ],
     ),
     (
@@ -513,6 +513,312 @@ const TEXTS: &[(&str, [&str; 4])] = &[
         "sign_out",
         ["Sign out", "Abmelden", "Se déconnecter", "サインアウト"],
     ),
+    (
+        "challenge_expired",
+        [
+            "The security key challenge has expired. Start again.",
+            "Die Sicherheitsschlüssel-Anforderung ist abgelaufen. Beginnen Sie erneut.",
+            "La demande de clé de sécurité a expiré. Recommencez.",
+            "セキュリティ キーのチャレンジの有効期限が切れました。最初からやり直してください。",
+        ],
+    ),
+    (
+        "key_already_registered",
+        [
+            "This security key is already registered.",
+            "Dieser Sicherheitsschlüssel ist bereits registriert.",
+            "Cette clé de sécurité est déjà inscrite.",
+            "このセキュリティ キーは既に登録されています。",
+        ],
+    ),
+    (
+        "err_reg_used",
+        [
+            "This registration request was used already or has expired.",
+            "Diese Registrierungsanforderung wurde bereits verwendet oder ist abgelaufen.",
+            "Cette demande d'inscription a déjà été utilisée ou a expiré.",
+            "この登録要求は既に使用されたか、有効期限が切れています。",
+        ],
+    ),
+    (
+        "working",
+        [
+            "Working...",
+            "Wird ausgeführt...",
+            "Traitement en cours...",
+            "処理しています...",
+        ],
+    ),
+    (
+        "noscript",
+        [
+            "Script is disabled. Click Submit to continue.",
+            "Skripts sind deaktiviert. Klicken Sie auf „Senden“, um fortzufahren.",
+            "Les scripts sont désactivés. Cliquez sur Envoyer pour continuer.",
+            "スクリプトが無効になっています。続行するには [送信] をクリックしてください。",
+        ],
+    ),
+    (
+        "signed_out_title",
+        [
+            "Signed out",
+            "Abgemeldet",
+            "Déconnecté",
+            "サインアウトしました",
+        ],
+    ),
+    (
+        "signed_out_desc",
+        [
+            "You signed out of your account.",
+            "Sie haben sich von Ihrem Konto abgemeldet.",
+            "Vous vous êtes déconnecté de votre compte.",
+            "アカウントからサインアウトしました。",
+        ],
+    ),
+    (
+        "err_no_page",
+        [
+            "The requested page does not exist.",
+            "Die angeforderte Seite ist nicht vorhanden.",
+            "La page demandée n'existe pas.",
+            "要求されたページは存在しません。",
+        ],
+    ),
+    (
+        "err_tenant",
+        [
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+            "Der Mandant „{tenant}“ wurde nicht gefunden. Vergewissern Sie sich, dass Sie die richtige Mandanten-ID verwenden und sich bei der richtigen Cloud anmelden.",
+            "Locataire « {tenant} » introuvable. Vérifiez que l'ID de locataire est correct et que vous vous connectez au bon cloud.",
+            "テナント '{tenant}' が見つかりません。テナント ID が正しいこと、正しいクラウドにサインインしていることを確認してください。",
+        ],
+    ),
+    (
+        "err_no_client_id",
+        [
+            "The request body must contain the following parameter: 'client_id'.",
+            "Der Anforderungstext muss den folgenden Parameter enthalten: „client_id“.",
+            "Le corps de la demande doit contenir le paramètre suivant : « client_id ».",
+            "要求本文には次のパラメーターが含まれている必要があります: 'client_id'。",
+        ],
+    ),
+    (
+        "err_response_type",
+        [
+            "response_type 'id_token' is not enabled for the application.",
+            "response_type „id_token“ ist für die Anwendung nicht aktiviert.",
+            "response_type « id_token » n'est pas activé pour l'application.",
+            "アプリケーションでは response_type 'id_token' が有効になっていません。",
+        ],
+    ),
+    (
+        "err_redirect_uri",
+        [
+            "The redirect URI '{uri}' specified in the request does not match the redirect URIs configured for the application '{client}'.",
+            "Der in der Anforderung angegebene Umleitungs-URI „{uri}“ stimmt nicht mit den für die Anwendung „{client}“ konfigurierten Umleitungs-URIs überein.",
+            "L'URI de redirection « {uri} » spécifié dans la demande ne correspond pas aux URI de redirection configurés pour l'application « {client} ».",
+            "要求で指定されたリダイレクト URI '{uri}' が、アプリケーション '{client}' に構成されたリダイレクト URI と一致しません。",
+        ],
+    ),
+    (
+        "err_unknown_app",
+        [
+            "Application with identifier '{client}' was not found in the directory '{tenant}'.",
+            "Die Anwendung mit dem Bezeichner „{client}“ wurde im Verzeichnis „{tenant}“ nicht gefunden.",
+            "L'application avec l'identificateur « {client} » est introuvable dans le répertoire « {tenant} ».",
+            "識別子 '{client}' のアプリケーションがディレクトリ '{tenant}' に見つかりませんでした。",
+        ],
+    ),
+    (
+        "err_pkce_method",
+        [
+            "Invalid code_challenge_method; only S256 is supported.",
+            "Ungültige code_challenge_method; nur S256 wird unterstützt.",
+            "code_challenge_method non valide ; seule S256 est prise en charge.",
+            "code_challenge_method が無効です。S256 のみがサポートされています。",
+        ],
+    ),
+    (
+        "err_flow_expired",
+        [
+            "Your sign-in session has expired or is unknown. Go back to the application and sign in again.",
+            "Ihre Anmeldesitzung ist abgelaufen oder unbekannt. Kehren Sie zur Anwendung zurück, und melden Sie sich erneut an.",
+            "Votre session de connexion a expiré ou est inconnue. Revenez à l'application et reconnectez-vous.",
+            "サインイン セッションの有効期限が切れているか、不明です。アプリケーションに戻って、もう一度サインインしてください。",
+        ],
+    ),
+    (
+        "err_no_flow_token",
+        [
+            "The required field 'flowToken' is missing from the request.",
+            "Das erforderliche Feld „flowToken“ fehlt in der Anforderung.",
+            "Le champ obligatoire « flowToken » est absent de la demande.",
+            "必須フィールド 'flowToken' が要求にありません。",
+        ],
+    ),
+    (
+        "err_fido_no_challenge",
+        [
+            "No security key challenge is pending for this sign-in; it was used already or never issued.",
+            "Für diese Anmeldung steht keine Sicherheitsschlüssel-Anforderung aus; sie wurde bereits verwendet oder nie ausgestellt.",
+            "Aucune demande de clé de sécurité n'est en attente pour cette connexion ; elle a déjà été utilisée ou n'a jamais été émise.",
+            "このサインインには保留中のセキュリティ キーのチャレンジがありません。既に使用されたか、発行されていません。",
+        ],
+    ),
+    (
+        "err_fido_expired",
+        [
+            "The security key challenge has expired.",
+            "Die Sicherheitsschlüssel-Anforderung ist abgelaufen.",
+            "La demande de clé de sécurité a expiré.",
+            "セキュリティ キーのチャレンジの有効期限が切れました。",
+        ],
+    ),
+    (
+        "err_fido_incomplete",
+        [
+            "The security key response is incomplete: credentialId, clientDataJSON, authenticatorData and signature are required (base64url).",
+            "Die Antwort des Sicherheitsschlüssels ist unvollständig: credentialId, clientDataJSON, authenticatorData und signature sind erforderlich (base64url).",
+            "La réponse de la clé de sécurité est incomplète : credentialId, clientDataJSON, authenticatorData et signature sont obligatoires (base64url).",
+            "セキュリティ キーの応答が不完全です: credentialId、clientDataJSON、authenticatorData、signature が必要です (base64url)。",
+        ],
+    ),
+    (
+        "err_fido_unknown_key",
+        [
+            "The security key is not registered for any user in this tenant.",
+            "Der Sicherheitsschlüssel ist für keinen Benutzer in diesem Mandanten registriert.",
+            "La clé de sécurité n'est inscrite pour aucun utilisateur de ce locataire.",
+            "このセキュリティ キーは、このテナントのどのユーザーにも登録されていません。",
+        ],
+    ),
+    (
+        "err_fido_other_user",
+        [
+            "The security key belongs to a different user than the one signing in.",
+            "Der Sicherheitsschlüssel gehört einem anderen Benutzer als dem, der sich anmeldet.",
+            "La clé de sécurité appartient à un autre utilisateur que celui qui se connecte.",
+            "このセキュリティ キーは、サインインしているユーザーとは別のユーザーのものです。",
+        ],
+    ),
+    (
+        "err_fido_handle",
+        [
+            "The user handle of the security key does not match its owner.",
+            "Das Benutzerhandle des Sicherheitsschlüssels passt nicht zu seinem Besitzer.",
+            "L'identifiant utilisateur de la clé de sécurité ne correspond pas à son propriétaire.",
+            "セキュリティ キーのユーザー ハンドルが所有者と一致しません。",
+        ],
+    ),
+    (
+        "err_signin_failed",
+        [
+            "Sign-in failed: {error}",
+            "Anmeldung fehlgeschlagen: {error}",
+            "Échec de la connexion : {error}",
+            "サインインに失敗しました: {error}",
+        ],
+    ),
+    (
+        "err_no_code",
+        [
+            "The sign-in response has no 'code'.",
+            "Die Anmeldeantwort enthält keinen „code“.",
+            "La réponse de connexion ne contient pas de « code ».",
+            "サインインの応答に 'code' がありません。",
+        ],
+    ),
+    (
+        "err_code_used",
+        [
+            "The authorization code was already redeemed or is unknown.",
+            "Der Autorisierungscode wurde bereits eingelöst oder ist unbekannt.",
+            "Le code d'autorisation a déjà été utilisé ou est inconnu.",
+            "承認コードは既に使用されたか、不明です。",
+        ],
+    ),
+    (
+        "err_code_expired",
+        [
+            "The provided authorization code has expired or was issued to another application.",
+            "Der angegebene Autorisierungscode ist abgelaufen oder wurde für eine andere Anwendung ausgestellt.",
+            "Le code d'autorisation fourni a expiré ou a été émis pour une autre application.",
+            "指定された承認コードは有効期限が切れているか、別のアプリケーションに発行されたものです。",
+        ],
+    ),
+    (
+        "err_fido_create_get",
+        [
+            "This page is opened by Security info with a form post; it cannot be loaded directly.",
+            "Diese Seite wird von den Sicherheitsinformationen per Formularübermittlung geöffnet; sie kann nicht direkt geladen werden.",
+            "Cette page est ouverte par les informations de sécurité via un envoi de formulaire ; elle ne peut pas être chargée directement.",
+            "このページはセキュリティ情報からフォーム送信で開かれます。直接読み込むことはできません。",
+        ],
+    ),
+    (
+        "err_canary_unknown",
+        [
+            "The security key registration request is unknown or has expired (canary).",
+            "Die Registrierungsanforderung für den Sicherheitsschlüssel ist unbekannt oder abgelaufen (canary).",
+            "La demande d'inscription de la clé de sécurité est inconnue ou a expiré (canary).",
+            "セキュリティ キーの登録要求が不明か、有効期限が切れています (canary)。",
+        ],
+    ),
+    (
+        "err_reg_user_gone",
+        [
+            "The user of this registration no longer exists.",
+            "Der Benutzer dieser Registrierung existiert nicht mehr.",
+            "L'utilisateur de cette inscription n'existe plus.",
+            "この登録のユーザーはもう存在しません。",
+        ],
+    ),
+    (
+        "err_challenge_mismatch",
+        [
+            "The serverChallenge does not belong to this registration.",
+            "Die serverChallenge gehört nicht zu dieser Registrierung.",
+            "Le serverChallenge n'appartient pas à cette inscription.",
+            "serverChallenge はこの登録のものではありません。",
+        ],
+    ),
+    (
+        "err_postback",
+        [
+            "The postBackUrl is not an allowed Security info address.",
+            "Die postBackUrl ist keine zulässige Adresse der Sicherheitsinformationen.",
+            "Le postBackUrl n'est pas une adresse autorisée des informations de sécurité.",
+            "postBackUrl は許可されたセキュリティ情報のアドレスではありません。",
+        ],
+    ),
+    (
+        "err_newfido_malformed",
+        [
+            "credentialId, clientDataJson and attestationObject must be non-empty base64url.",
+            "credentialId, clientDataJson und attestationObject müssen nicht leeres base64url sein.",
+            "credentialId, clientDataJson et attestationObject doivent être en base64url non vide.",
+            "credentialId、clientDataJson、attestationObject は空でない base64url である必要があります。",
+        ],
+    ),
+    (
+        "err_need_admin",
+        [
+            "{app} needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.",
+            "{app} benötigt die Berechtigung für den Zugriff auf Ressourcen in Ihrer Organisation, die nur ein Administrator erteilen kann. Bitten Sie einen Administrator, dieser App die Berechtigung zu erteilen, bevor Sie sie verwenden.",
+            "{app} a besoin d'une autorisation d'accès aux ressources de votre organisation que seul un administrateur peut accorder. Demandez à un administrateur d'accorder l'autorisation à cette application avant de pouvoir l'utiliser.",
+            "{app} には、管理者のみが付与できる、組織内のリソースへのアクセス許可が必要です。このアプリを使用する前に、管理者にアクセス許可の付与を依頼してください。",
+        ],
+    ),
+    (
+        "err_transient",
+        [
+            "A transient error has occurred. Please try again.",
+            "Ein vorübergehender Fehler ist aufgetreten. Versuchen Sie es erneut.",
+            "Une erreur temporaire s'est produite. Réessayez.",
+            "一時的なエラーが発生しました。もう一度お試しください。",
+        ],
+    ),
 ];
 
 /// The text for `key` in `lang` (one of en/de/fr/ja; anything else is English).
@@ -529,6 +835,20 @@ pub fn t(lang: &str, key: &'static str) -> &'static str {
         .find(|(k, _)| *k == key)
         .map(|(_, v)| v[i])
         .unwrap_or(key)
+}
+
+/// `key`'s text with each `{name}` replaced by its value.
+pub fn tf(lang: &str, key: &'static str, args: &[(&str, &str)]) -> String {
+    let mut out = t(lang, key).to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The key-limit message with the tenant's configured limit.
+pub fn limit_reached(lang: &str, limit: usize) -> String {
+    tf(lang, "limit_reached", &[("limit", &limit.to_string())])
 }
 
 /// The whole table for one language, for client-rendered pages.

@@ -23,7 +23,7 @@ use serde_json::json;
 
 use crate::error::AppError;
 use crate::html::Page;
-use crate::locale::{mkt, t};
+use crate::locale::{mkt, t, tf};
 use crate::model::User;
 use crate::state::{AuthCode, AuthResult, AuthzRequest, EstsSession, Flow, SimState, pick_locale};
 use crate::util::{
@@ -75,7 +75,7 @@ async fn not_found(headers: HeaderMap) -> Response {
         lang,
         StatusCode::NOT_FOUND,
         "AADSTS90002",
-        "The requested page does not exist.",
+        t(lang, "err_no_page"),
     )
 }
 
@@ -145,9 +145,7 @@ async fn authorize(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS90002",
-            &format!(
-                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
-            ),
+            &tf(lang, "err_tenant", &[("tenant", &tenant)]),
         );
     }
     match q {
@@ -159,28 +157,36 @@ async fn authorize(
 /// Checks the client and redirect URI like ESTS does, before any page is shown.
 fn validate_client(
     s: &SimState,
+    lang: &str,
     client_id: &str,
     redirect_uri: &str,
 ) -> Result<(), (String, String)> {
+    let mismatch = || {
+        (
+            "AADSTS50011".to_string(),
+            tf(
+                lang,
+                "err_redirect_uri",
+                &[("uri", redirect_uri), ("client", client_id)],
+            ),
+        )
+    };
     if client_id == MYSIGNINS_CLIENT_ID {
         return if redirect_uri == MYSIGNINS_REDIRECT {
             Ok(())
         } else {
-            Err((
-                "AADSTS50011".into(),
-                format!(
-                    "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
-                ),
-            ))
+            Err(mismatch())
         };
     }
     let app = s.read(|t| t.apps.iter().find(|a| a.client_id == client_id).cloned());
     let Some(app) = app else {
+        let tenant = s.read(|t| t.display_name.clone());
         return Err((
             "AADSTS700016".into(),
-            format!(
-                "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                s.read(|t| t.display_name.clone())
+            tf(
+                lang,
+                "err_unknown_app",
+                &[("client", client_id), ("tenant", &tenant)],
             ),
         ));
     };
@@ -199,12 +205,7 @@ fn validate_client(
     if app.redirect_uris.iter().any(|r| strip_port(r) == wanted) {
         Ok(())
     } else {
-        Err((
-            "AADSTS50011".into(),
-            format!(
-                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
-            ),
-        ))
+        Err(mismatch())
     }
 }
 
@@ -217,7 +218,7 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS900144",
-            "The request body must contain the following parameter: 'client_id'.",
+            t(lang, "err_no_client_id"),
         );
     }
     if q.response_type.as_deref().unwrap_or("code") != "code" {
@@ -225,10 +226,10 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS700054",
-            "response_type 'id_token' is not enabled for the application.",
+            t(lang, "err_response_type"),
         );
     }
-    if let Err((code, msg)) = validate_client(s, &client_id, &redirect_uri) {
+    if let Err((code, msg)) = validate_client(s, lang, &client_id, &redirect_uri) {
         return error_page(lang, StatusCode::BAD_REQUEST, &code, &msg);
     }
     if q.code_challenge.is_some() && q.code_challenge_method.as_deref().unwrap_or("plain") != "S256"
@@ -237,7 +238,7 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS501491",
-            "Invalid code_challenge_method; only S256 is supported.",
+            t(lang, "err_pkce_method"),
         );
     }
     let authz = AuthzRequest {
@@ -548,7 +549,7 @@ fn proofup_page(lang: &str, flow: &str, upn: &str) -> Page {
 /// `form_post`, a redirect otherwise.
 pub fn respond_to_client(lang: &str, authz: &AuthzRequest, params: &[(&str, String)]) -> Response {
     if authz.response_mode == "form_post" {
-        let mut p = Page::new(lang, "Working...");
+        let mut p = Page::new(lang, t(lang, "working"));
         let fields: String = params
             .iter()
             .map(|(k, v)| {
@@ -560,8 +561,9 @@ pub fn respond_to_client(lang: &str, authz: &AuthzRequest, params: &[(&str, Stri
             })
             .collect();
         p.body.push_str(&format!(
-            r#"<form method="POST" name="hiddenform" id="hiddenform" action="{}">{fields}<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="{}"></noscript></form>"#,
+            r#"<form method="POST" name="hiddenform" id="hiddenform" action="{}">{fields}<noscript><p>{}</p><input type="submit" value="{}"></noscript></form>"#,
             esc(&authz.redirect_uri),
+            esc(t(lang, "noscript")),
             esc(t(lang, "redirecting"))
         ));
         p.inline_script("document.getElementById('hiddenform').submit();");
@@ -642,7 +644,7 @@ fn expired_flow(lang: &str) -> Response {
         lang,
         StatusCode::BAD_REQUEST,
         "AADSTS50058",
-        "Your sign-in session has expired or is unknown. Go back to the application and sign in again.",
+        t(lang, "err_flow_expired"),
     )
 }
 
@@ -659,7 +661,7 @@ async fn login_post(
             lang0,
             StatusCode::BAD_REQUEST,
             "AADSTS90014",
-            "The required field 'flowToken' is missing from the request.",
+            t(lang0, "err_no_flow_token"),
         );
     };
     let Some(flow) = flow_of(&s, &token) else {
@@ -857,6 +859,14 @@ async fn proofup_post(
 ) -> Response {
     let f = form(&body);
     let token = f.get("flowToken").cloned().unwrap_or_default();
+    // Injected failure before the flow moves on, so the same post can be retried.
+    if let Some(fl) = flow_of(&s, &token) {
+        if let Some(res) = &fl.authenticated {
+            if let Err(e) = s.maybe_fail(Some(&res.user_id), "proof-up") {
+                return page_err(&fl.lang, e);
+            }
+        }
+    }
     let known = s.rt(|rt| match rt.flows.get_mut(&token) {
         Some(fl) if fl.authenticated.is_some() => {
             fl.proof_up_shown = true;
@@ -907,13 +917,15 @@ async fn kmsi_post(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Byt
 }
 
 async fn logout(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Response {
-    if let Some(c) = cookie(&headers, ESTS_COOKIE) {
-        s.rt(|rt| rt.ests.remove(&c));
-    }
+    let user = cookie(&headers, ESTS_COOKIE)
+        .and_then(|c| s.rt(|rt| rt.ests.remove(&c)))
+        .and_then(|sess| s.user(&sess.user_id));
+    let lang = pick_locale(user.as_ref(), &headers);
     let mut resp = crate::html::message_page(
+        lang,
         StatusCode::OK,
-        "Signed out",
-        "You signed out of your account.",
+        t(lang, "signed_out_title"),
+        t(lang, "signed_out_desc"),
     );
     if let Ok(v) = crate::web::clear_cookie(ESTS_COOKIE).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -1006,7 +1018,7 @@ async fn fido_get_post(
             &flow.lang,
             StatusCode::BAD_REQUEST,
             "AADSTS135011",
-            "No security key challenge is pending for this sign-in; it was used already or never issued.",
+            t(&flow.lang, "err_fido_no_challenge"),
         );
     };
     let issued = fido["issued"].as_u64().unwrap_or(0);
@@ -1015,7 +1027,7 @@ async fn fido_get_post(
             &flow.lang,
             StatusCode::BAD_REQUEST,
             "AADSTS135011",
-            "The security key challenge has expired.",
+            t(&flow.lang, "err_fido_expired"),
         );
     }
     let challenge = fido["challenge"]
@@ -1033,7 +1045,7 @@ async fn fido_get_post(
             &flow.lang,
             StatusCode::BAD_REQUEST,
             "AADSTS90014",
-            "The security key response is incomplete: credentialId, clientDataJSON, authenticatorData and signature are required (base64url).",
+            t(&flow.lang, "err_fido_incomplete"),
         );
     };
     let user_handle = b64url_decode(get("userHandle")).filter(|v| !v.is_empty());
@@ -1047,23 +1059,21 @@ async fn fido_get_post(
     });
     let Some(user) = owner else {
         s.record("signin", None, false, "fido: unknown credential");
-        return fido_fail(
-            &flow.lang,
-            "The security key is not registered for any user in this tenant.",
-        );
+        return fido_fail(&flow.lang, t(&flow.lang, "err_fido_unknown_key"));
     };
+    // The page checked the switch when it knew the user (login_hint); without
+    // one, the key's owner is known only now.
+    if flow.user_id.is_none() {
+        if let Err(e) = s.maybe_fail(Some(&user.id), "fido-get") {
+            return page_err(&flow.lang, e);
+        }
+    }
     if flow.user_id.as_deref().is_some_and(|u| u != user.id) {
-        return fido_fail(
-            &flow.lang,
-            "The security key belongs to a different user than the one signing in.",
-        );
+        return fido_fail(&flow.lang, t(&flow.lang, "err_fido_other_user"));
     }
     if let Some(h) = &user_handle {
         if h.as_slice() != user.id.as_bytes() {
-            return fido_fail(
-                &flow.lang,
-                "The user handle of the security key does not match its owner.",
-            );
+            return fido_fail(&flow.lang, t(&flow.lang, "err_fido_handle"));
         }
     }
     let assertion = json!({

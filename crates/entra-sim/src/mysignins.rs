@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::html::Page;
-use crate::locale::{t, table};
+use crate::locale::{limit_reached, t, table};
 use crate::login::{MYSIGNINS_CLIENT_ID, MYSIGNINS_REDIRECT, error_page};
 use crate::model::{Fido2Key, SecurityInfoProtocol, User};
 use crate::state::{MySession, PendingReg, SimState, pick_locale};
@@ -146,7 +146,13 @@ async fn security_info(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Re
     if let Err(e) = s.maybe_fail(Some(&user.id), "security-info") {
         return error_page(lang, e.status(), "AADSTS90033", &e.to_string());
     }
-    let (tenant_id, protocol) = s.read(|t| (t.id.clone(), t.security_info_protocol));
+    let (tenant_id, protocol, key_limit) = s.read(|t| {
+        (
+            t.id.clone(),
+            t.security_info_protocol,
+            t.fido2_policy.key_limit,
+        )
+    });
     let mut p = Page::new(
         lang,
         &format!("{} - {}", t(lang, "si_title"), "My Sign-Ins"),
@@ -159,10 +165,13 @@ async fn security_info(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Re
         "upn": user.user_principal_name,
         "displayName": user.display_name,
     });
+    let mut strings = table(lang);
+    // The banner for ErrorCode 21 names the tenant's limit, not a fixed 10.
+    strings["limit_reached"] = Value::String(limit_reached(lang, key_limit));
     p.inline_script(&format!(
         "window.$SiConfig={};window.$Strings={};",
         json_for_script(&config),
-        json_for_script(&table(lang))
+        json_for_script(&strings)
     ));
     p.body.push_str(&format!(
         r#"<div id="root" class="si-root"><div class="si-loading" role="status">{}</div></div>"#,
@@ -185,7 +194,7 @@ async fn signin_callback(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS50000",
-            &format!("sign-in failed: {err}"),
+            &crate::locale::tf(lang, "err_signin_failed", &[("error", err)]),
         );
     }
     let Some(code) = f.get("code") else {
@@ -193,7 +202,7 @@ async fn signin_callback(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS900144",
-            "The sign-in response has no 'code'.",
+            t(lang, "err_no_code"),
         );
     };
     let Some(ac) = s.rt(|rt| rt.codes.remove(code)) else {
@@ -201,7 +210,7 @@ async fn signin_callback(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS54005",
-            "The authorization code was already redeemed or is unknown.",
+            t(lang, "err_code_used"),
         );
     };
     if ac.expires < unix_now() || ac.authz.client_id != MYSIGNINS_CLIENT_ID {
@@ -209,7 +218,7 @@ async fn signin_callback(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS70008",
-            "The provided authorization code has expired or was issued to another application.",
+            t(lang, "err_code_expired"),
         );
     }
     let sid = b64url(&random_bytes(32));
@@ -342,7 +351,11 @@ fn start_registration(
         return Ok(api_error(ty, EC_TWO_FACTOR, t(lang, "two_factor")));
     }
     if user.scenarios.key_limit_reached || user.fido2_keys.len() >= policy.key_limit {
-        return Ok(api_error(ty, EC_KEY_LIMIT, t(lang, "limit_reached")));
+        return Ok(api_error(
+            ty,
+            EC_KEY_LIMIT,
+            &limit_reached(lang, policy.key_limit),
+        ));
     }
     let canary = b64url(&random_bytes(32));
     let challenge = server_challenge();
@@ -445,6 +458,16 @@ struct VerificationData {
     transports: Option<Value>,
 }
 
+/// How long a registration (canary and serverChallenge) stays usable, from `new`.
+pub const REG_LIFETIME_SECS: u64 = 600;
+
+/// The answer to a verify on a canary that was verified before (passed or failed).
+fn spent_canary() -> AppError {
+    AppError::Conflict(
+        "this registration was verified already (successfully or not); the challenge cannot be used twice. Start again with Add sign-in method".into(),
+    )
+}
+
 /// Common body of `verify` and legacy `VerifySecurityInfo`.
 fn finish_registration(
     s: &SimState,
@@ -470,20 +493,33 @@ fn finish_registration(
         ));
     }
     if reg.done {
-        return Err(AppError::Conflict(
-            "this registration was completed already; the challenge cannot be used twice".into(),
-        ));
+        return Err(spent_canary());
     }
-    if unix_now() > reg.created + 600 {
-        return Ok(api_error(
-            ty,
-            EC_VERIFICATION_FAILED,
-            "The security key challenge has expired. Start again.",
-        ));
-    }
+    // The name is checked first and may be corrected: nothing about the
+    // credential has been looked at yet.
     let name = vd.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Ok(api_error(ty, EC_BAD_NAME, t(lang, "name_empty")));
+    }
+    // Single use from here: whatever happens next, success or failure, spends
+    // the canary (no retries on one challenge; a new one needs Add sign-in
+    // method again). Taken atomically, so concurrent verifies cannot both pass.
+    let newly = s.rt(|rt| match rt.regs.get_mut(&vd.canary) {
+        Some(r) if !r.done => {
+            r.done = true;
+            true
+        }
+        _ => false,
+    });
+    if !newly {
+        return Err(spent_canary());
+    }
+    if unix_now() > reg.created + REG_LIFETIME_SECS {
+        return Ok(api_error(
+            ty,
+            EC_VERIFICATION_FAILED,
+            t(lang, "challenge_expired"),
+        ));
     }
     // The attestation comes from VerificationData; newfido kept a copy for
     // pages (legacy) that cannot carry it across origins.
@@ -531,7 +567,11 @@ fn finish_registration(
         .map_err(|e| AppError::bad(format!("credential does not parse: {e}")))?;
     let policy = s.read(|t| t.fido2_policy.clone());
     if user.scenarios.key_limit_reached || user.fido2_keys.len() >= policy.key_limit {
-        return Ok(api_error(ty, EC_KEY_LIMIT, t(lang, "limit_reached")));
+        return Ok(api_error(
+            ty,
+            EC_KEY_LIMIT,
+            &limit_reached(lang, policy.key_limit),
+        ));
     }
     if user.scenarios.attestation_rejected {
         s.record(
@@ -576,19 +616,6 @@ fn finish_registration(
             return Ok(v);
         }
     };
-    // Single use: the canary is spent whatever happens next.
-    let newly = s.rt(|rt| match rt.regs.get_mut(&vd.canary) {
-        Some(r) if !r.done => {
-            r.done = true;
-            true
-        }
-        _ => false,
-    });
-    if !newly {
-        return Err(AppError::Conflict(
-            "this registration was completed already".into(),
-        ));
-    }
     let key = Fido2Key {
         id: attested.credential_id.clone(),
         credential_id: attested.credential_id.clone(),
@@ -627,7 +654,7 @@ fn finish_registration(
         return Ok(api_error(
             ty,
             EC_VERIFICATION_FAILED,
-            "This security key is already registered.",
+            t(lang, "key_already_registered"),
         ));
     }
     s.record(
@@ -807,7 +834,7 @@ pub async fn fido_create_get(headers: HeaderMap) -> Response {
         lang,
         StatusCode::METHOD_NOT_ALLOWED,
         "AADSTS90056",
-        "This page is opened by Security info with a form post; it cannot be loaded directly.",
+        t(lang, "err_fido_create_get"),
     )
 }
 
@@ -827,7 +854,7 @@ pub async fn fido_create_post(
             lang0,
             StatusCode::BAD_REQUEST,
             "AADSTS135010",
-            "The security key registration request is unknown or has expired (canary).",
+            t(lang0, "err_canary_unknown"),
         );
     };
     let user = s.user(&reg.user_id);
@@ -837,7 +864,7 @@ pub async fn fido_create_post(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS135010",
-            "The user of this registration no longer exists.",
+            t(lang, "err_reg_user_gone"),
         );
     };
     let tenant_id = s.read(|t| t.id.clone());
@@ -846,7 +873,7 @@ pub async fn fido_create_post(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS90002",
-            &format!("Tenant '{tenant}' not found."),
+            &crate::locale::tf(lang, "err_tenant", &[("tenant", &tenant)]),
         );
     }
     if get("serverChallenge") != reg.server_challenge {
@@ -854,15 +881,15 @@ pub async fn fido_create_post(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS135010",
-            "The serverChallenge does not belong to this registration.",
+            t(lang, "err_challenge_mismatch"),
         );
     }
-    if reg.done || unix_now() > reg.created + 600 {
+    if reg.done || unix_now() > reg.created + REG_LIFETIME_SECS {
         return error_page(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS135010",
-            "This registration request was used already or has expired.",
+            t(lang, "err_reg_used"),
         );
     }
     let post_back = get("postBackUrl");
@@ -876,7 +903,7 @@ pub async fn fido_create_post(
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS50011",
-            "The postBackUrl is not an allowed Security info address.",
+            t(lang, "err_postback"),
         );
     }
     s.slow(Some(&user.id)).await;
@@ -929,7 +956,7 @@ async fn newfido(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes
             lang0,
             StatusCode::BAD_REQUEST,
             "AADSTS135010",
-            "Unknown or expired canary.",
+            t(lang0, "err_canary_unknown"),
         );
     };
     let user = s.user(&reg.user_id);
@@ -937,6 +964,15 @@ async fn newfido(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes
     s.slow(Some(&reg.user_id)).await;
     if let Err(e) = s.maybe_fail(Some(&reg.user_id), "newfido") {
         return error_page(lang, e.status(), "AADSTS90033", &e.to_string());
+    }
+    // A verified (or failed) registration takes no new credential.
+    if reg.done {
+        return error_page(
+            lang,
+            StatusCode::BAD_REQUEST,
+            "AADSTS135010",
+            t(lang, "err_reg_used"),
+        );
     }
     let failed = !get("errorName").is_empty() || get("attestationObject").is_empty();
     let fields = ["credentialId", "clientDataJson", "attestationObject"];
@@ -949,7 +985,7 @@ async fn newfido(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes
             lang,
             StatusCode::BAD_REQUEST,
             "AADSTS90014",
-            "credentialId, clientDataJson and attestationObject must be non-empty base64url.",
+            t(lang, "err_newfido_malformed"),
         );
     }
     let context = json!({
@@ -986,7 +1022,7 @@ async fn newfido(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Bytes
         "https://mysignins.microsoft.com/security-info#{frag}={}",
         urlenc(&canary)
     );
-    let mut p = Page::new(lang, "Working...");
+    let mut p = Page::new(lang, t(lang, "working"));
     p.body.push_str(&format!(
         r#"<div id="context" data-content="{}"></div><div id="redirectUrl" data-content="{}"></div>"#,
         esc(&context.to_string()),

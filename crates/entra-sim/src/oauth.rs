@@ -537,8 +537,8 @@ fn need_admin_page(lang: &str, app: &App, user: &User) -> Response {
     let mut p = Page::new(lang, &format!("{} - Microsoft", t(lang, "need_admin")));
     p.status = StatusCode::FORBIDDEN;
     let msg = format!(
-        "AADSTS90094: {} needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it.",
-        app.display_name
+        "AADSTS90094: {}",
+        crate::locale::tf(lang, "err_need_admin", &[("app", &app.display_name)])
     );
     consent_config(
         &mut p,
@@ -566,12 +566,20 @@ pub async fn consent_post(
 ) -> Response {
     let f = form(&body);
     let token = f.get("flowToken").cloned().unwrap_or_default();
+    // Injected failure before the consent is taken, so the same post can be retried.
+    let pending = s.rt(|rt| rt.consents.get(&token).cloned());
+    if let Some(pc) = &pending {
+        if let Err(e) = s.maybe_fail(Some(&pc.res.user_id), "consent") {
+            return crate::login::error_page(&pc.lang, e.status(), "AADSTS90033", &e.to_string());
+        }
+    }
     let Some(pc) = s.rt(|rt| rt.consents.remove(&token)) else {
+        let lang = pick_locale(None, &headers);
         return crate::login::error_page(
-            pick_locale(None, &headers),
+            lang,
             StatusCode::BAD_REQUEST,
             "AADSTS50058",
-            "Your sign-in session has expired or is unknown. Go back to the application and sign in again.",
+            t(lang, "err_flow_expired"),
         );
     };
     let lang = pc.lang.as_str();
@@ -975,6 +983,19 @@ pub async fn token(
     }
 }
 
+/// The user's `failStep: "token"` switch, answered as ESTS answers a
+/// transient failure of the token endpoint (JSON, not an HTML page).
+fn injected(s: &SimState, user_id: &str) -> Result<(), Box<Response>> {
+    s.maybe_fail(Some(user_id), "token").map_err(|e| {
+        Box::new(aad_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            90033,
+            &format!("A transient error has occurred. Please try again. ({e})"),
+        ))
+    })
+}
+
 fn invalid_grant(code: u32, desc: &str) -> Response {
     aad_error(StatusCode::BAD_REQUEST, "invalid_grant", code, desc)
 }
@@ -1036,6 +1057,10 @@ fn code_grant(
                 "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
             );
         }
+    }
+    // Before spending: after a transient failure the client may retry the same code.
+    if let Err(r) = injected(s, &ac.user_id) {
+        return *r;
     }
     // Spend it now: the grant is valid.
     let spent = s.rt(|rt| match rt.codes.get_mut(code) {
@@ -1110,6 +1135,9 @@ fn refresh_grant(
         );
     }
     if let Err(resp) = check_secret(app, secret, !r.public_client) {
+        return *resp;
+    }
+    if let Err(resp) = injected(s, &r.user_id) {
         return *resp;
     }
     let Some(user) = s.user(&r.user_id).filter(|u| u.account_enabled) else {

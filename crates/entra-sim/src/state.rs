@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
@@ -25,12 +25,25 @@ use crate::util::unix_now;
 /// The shipped demo seed, used when no `--seed` is given.
 pub const DEMO_SEED: &str = include_str!("../seeds/demo.json");
 
-/// Step names accepted by the `failStep` scenario switch.
+/// Step names accepted by the `failStep` scenario switch, each answered with
+/// HTTP 500 (an error page on pages, JSON on APIs):
+/// - `username`, `credential`, `proof-up`, `kmsi`: the sign-in page's form post
+/// - `authorize`: issuing the code once signed in (after KMSI or with a session)
+/// - `consent`: the consent page's Accept/Cancel post
+/// - `token`: the token endpoint (authorization_code, refresh_token grants)
+/// - `security-info`: the Security info page
+/// - `session-authorize`, `new`, `verify`: the Security info API calls
+/// - `fido-create`, `newfido`: the registration ceremony's pages
+/// - `fido-get`: sign-in with a security key (page with login_hint, else the post)
+/// - `graph`: a Graph call about the user
 pub const STEPS: &[&str] = &[
     "username",
     "credential",
+    "proof-up",
     "kmsi",
     "authorize",
+    "consent",
+    "token",
     "security-info",
     "session-authorize",
     "new",
@@ -205,6 +218,9 @@ pub struct SimState {
     tenant: Mutex<Tenant>,
     pub rt: Mutex<Runtime>,
     graph_requests: AtomicU64,
+    /// Seconds added to the wall clock for every expiry check of a request
+    /// (`PATCH /__sim/clock`); runtime only, never saved.
+    clock_offset: AtomicI64,
     /// Bumped (under the tenant lock) by every [`SimState::write`].
     changes: AtomicU64,
     /// The change count last written to `state.json`. Held while a snapshot is
@@ -275,6 +291,7 @@ impl SimState {
             tenant: Mutex::new(tenant),
             rt: Mutex::new(Runtime::default()),
             graph_requests: AtomicU64::new(0),
+            clock_offset: AtomicI64::new(0),
             changes: AtomicU64::new(1),
             saved: Mutex::new(0),
             persister: Arc::default(),
@@ -338,6 +355,20 @@ impl SimState {
         if let Err(e) = self.flush() {
             crate::log(&format!("cannot save {}: {e}", self.state_file.display()));
         }
+    }
+
+    /// The simulated clock offset in seconds (see [`crate::util::unix_now`]).
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    pub fn set_clock_offset(&self, secs: i64) {
+        self.clock_offset.store(secs, Ordering::SeqCst);
+    }
+
+    /// This simulator's "now", also outside a request.
+    pub fn now(&self) -> u64 {
+        crate::util::wall_now().saturating_add_signed(self.clock_offset())
     }
 
     /// Runs `f` on the tenant without changing it.

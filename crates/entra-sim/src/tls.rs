@@ -15,7 +15,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls;
 
 use crate::error::StartError;
-use crate::util::{civil_from_unix, unix_now};
+use crate::util::{civil_from_unix, wall_now};
 
 /// The hostnames the simulator answers for, in the order they are listed in
 /// the host-resolver rules.
@@ -99,9 +99,9 @@ pub fn load_or_create(dir: &Path) -> Result<Pki, StartError> {
 
 fn create(dir: &Path) -> Result<(), StartError> {
     let pki = |e: rcgen::Error| StartError::Pki(e.to_string());
-    let (y, m, d) = civil_from_unix(unix_now());
+    let (y, m, d) = civil_from_unix(wall_now());
     // Backdated a day so clock skew between processes never makes it "not yet valid".
-    let (py, pm, pd) = civil_from_unix(unix_now().saturating_sub(86_400));
+    let (py, pm, pd) = civil_from_unix(wall_now().saturating_sub(86_400));
 
     let ca_key = KeyPair::generate().map_err(pki)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(pki)?;
@@ -131,7 +131,7 @@ fn create(dir: &Path) -> Result<(), StartError> {
     leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf_params.not_before = rcgen::date_time_ymd(py as i32, pm as u8, pd as u8);
     // Under 398 days: Chromium refuses longer-lived leaf certificates.
-    let (ey, em, ed) = civil_from_unix(unix_now() + 390 * 86_400);
+    let (ey, em, ed) = civil_from_unix(wall_now() + 390 * 86_400);
     leaf_params.not_after = rcgen::date_time_ymd(ey as i32, em as u8, ed as u8);
     let issuer = Issuer::new(ca_params, &ca_key);
     let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).map_err(pki)?;

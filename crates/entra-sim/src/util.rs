@@ -7,20 +7,46 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use ring::rand::SecureRandom;
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> u64 {
+tokio::task_local! {
+    /// The simulated clock offset (seconds) of the simulator serving the
+    /// current request; set around every request by the app's clock layer.
+    static CLOCK_OFFSET: i64;
+}
+
+/// Runs `f` with "now" shifted by `offset_secs` for every [`unix_now`] /
+/// [`unix_now_ms`] call made while it runs (the request's own task only).
+pub async fn with_clock_offset<F: std::future::Future>(offset_secs: i64, f: F) -> F::Output {
+    CLOCK_OFFSET.scope(offset_secs, f).await
+}
+
+/// The simulated clock offset in effect here: the serving simulator's during
+/// a request, 0 outside one (startup, certificates, log lines).
+pub fn clock_offset() -> i64 {
+    CLOCK_OFFSET.try_with(|o| *o).unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch, by the wall clock.
+pub fn wall_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-/// Milliseconds since the Unix epoch.
+/// Seconds since the Unix epoch, simulated: the wall clock plus the clock
+/// offset (`PATCH /__sim/clock`), so every expiry check sees the same shifted
+/// time. Saturates instead of wrapping.
+pub fn unix_now() -> u64 {
+    wall_now().saturating_add_signed(clock_offset())
+}
+
+/// Milliseconds since the Unix epoch, simulated like [`unix_now`].
 pub fn unix_now_ms() -> u64 {
-    SystemTime::now()
+    let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    wall.saturating_add_signed(clock_offset().saturating_mul(1000))
 }
 
 /// (year, month, day) of a Unix time, proleptic Gregorian (Howard Hinnant's
@@ -182,6 +208,18 @@ mod tests {
         assert_eq!(civil_from_unix(0), (1970, 1, 1));
         assert_eq!(civil_from_unix(951_782_400), (2000, 2, 29));
         assert_eq!(iso8601(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[tokio::test]
+    async fn clock_offset_shifts_now_inside_its_scope_only() {
+        let wall = wall_now();
+        assert!(unix_now() - wall <= 1);
+        let shifted = with_clock_offset(3600, async { unix_now() }).await;
+        assert!(shifted >= wall + 3600 && shifted <= wall + 3601);
+        let back = with_clock_offset(-60, async { unix_now_ms() }).await;
+        assert!(back / 1000 + 60 >= wall && back / 1000 + 59 <= wall + 1);
+        assert_eq!(with_clock_offset(i64::MIN, async { unix_now() }).await, 0);
+        assert_eq!(clock_offset(), 0);
     }
 
     #[test]

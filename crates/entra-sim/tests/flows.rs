@@ -263,8 +263,9 @@ async fn self_and_none_attestation_are_refused() {
 #[tokio::test]
 async fn wrong_origin_and_wrong_challenge_fail_verification() {
     let t = common::start("origin").await;
-    let c = client(&t.sim);
     let mut key = Authenticator::new(AAGUID);
+    // Each case in a fresh registration: a failed verify spends its canary.
+    let c = client(&t.sim);
     let st = begin(&c, ADELE).await;
     let canary =
         create_and_post(&c, &st, &mut key, Attestation::Full, "https://evil.example").await;
@@ -275,6 +276,12 @@ async fn wrong_origin_and_wrong_challenge_fail_verification() {
         "{v}"
     );
     // A credential made over another challenge, sent in VerificationData.
+    let c = client(&t.sim);
+    let st = begin(&c, ADELE).await;
+    let canary = st.data["requestData"]["canary"]
+        .as_str()
+        .expect("canary")
+        .to_string();
     let made = key.create(
         "login.microsoft.com",
         "https://login.microsoft.com",
@@ -289,6 +296,12 @@ async fn wrong_origin_and_wrong_challenge_fail_verification() {
         "{v}"
     );
     // Wrong RP ID.
+    let c = client(&t.sim);
+    let st = begin(&c, ADELE).await;
+    let canary = st.data["requestData"]["canary"]
+        .as_str()
+        .expect("canary")
+        .to_string();
     let made = key.create(
         "evil.example",
         "https://login.microsoft.com",
@@ -305,6 +318,80 @@ async fn wrong_origin_and_wrong_challenge_fail_verification() {
         entra_sim::mysignins::EC_VERIFICATION_FAILED,
         "{v}"
     );
+    t.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_verification_spends_the_canary() {
+    let t = common::start("spent").await;
+    let c = client(&t.sim);
+    let mut key = Authenticator::new(AAGUID);
+    let st = begin(&c, ADELE).await;
+    let canary =
+        create_and_post(&c, &st, &mut key, Attestation::Full, "https://evil.example").await;
+    // A bad name is refused before the credential is looked at: the canary stays.
+    let v = verify(&c, &st.ctx, vd(" ", &canary, &key, None)).await;
+    assert_eq!(v["ErrorCode"], entra_sim::mysignins::EC_BAD_NAME, "{v}");
+    let v = verify(&c, &st.ctx, vd("k", &canary, &key, None)).await;
+    assert_eq!(
+        v["ErrorCode"],
+        entra_sim::mysignins::EC_VERIFICATION_FAILED,
+        "{v}"
+    );
+    // The same canary with a now-valid credential: refused, the challenge is spent.
+    let made = key.create(
+        "login.microsoft.com",
+        "https://login.microsoft.com",
+        st.data["requestData"]["serverChallenge"]
+            .as_str()
+            .expect("sc")
+            .as_bytes(),
+        b"u",
+        Attestation::Full,
+    );
+    let r = c
+        .post("https://mysignins.microsoft.com/api/authenticationmethods/verify")
+        .header("SessionCtxV2", &st.ctx)
+        .json(&json!({"Type": 18, "VerificationData": vd("k", &canary, &key, Some(&made)).to_string()}))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(r.status(), 409);
+    // Nor can the ceremony be run again on it.
+    let rd = &st.data["requestData"];
+    let fields: std::collections::HashMap<String, String> = rd
+        .as_object()
+        .expect("requestData")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let url = st.data["provisionUrl"].as_str().expect("url");
+    let (s, page) = text(post_form(&c, url, &fields).await).await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("AADSTS135010"), "{page}");
+    let mut nf = std::collections::HashMap::new();
+    nf.insert("canary".to_string(), canary.clone());
+    nf.insert("credentialId".to_string(), b64u(&made.credential_id));
+    nf.insert("clientDataJson".to_string(), b64u(&made.client_data_json));
+    nf.insert(
+        "attestationObject".to_string(),
+        b64u(&made.attestation_object),
+    );
+    let (s, page) = text(post_form(&c, entra_sim::mysignins::NEWFIDO_URL, &nf).await).await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("AADSTS135010"), "{page}");
+    // No key was added.
+    let keys: Value = c
+        .get(format!(
+            "https://login.microsoftonline.com/__sim/users/{ADELE}/keys"
+        ))
+        .send()
+        .await
+        .expect("keys")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(keys.as_array().map(Vec::len), Some(0));
     t.sim.shutdown().await;
 }
 

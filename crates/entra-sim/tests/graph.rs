@@ -300,13 +300,15 @@ async fn tokens_are_checked_and_app_roles_enforced() {
         .expect("patch");
     assert_eq!(r.status(), 200);
     let short = app_token_lenient(&c, PANEL_ID, PANEL_SECRET).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // The simulated clock moves past the 1 s lifetime: no waiting.
+    set_clock(&c, json!({"advanceSecs": 2})).await;
     let (s, v) = get_json(&c, &short, "/users").await;
     assert_eq!(s, 401);
     assert_eq!(
         v["error"]["message"],
         "Lifetime validation failed, the token is expired."
     );
+    set_clock(&c, json!({"offsetSecs": 0})).await;
     c.patch("https://login.microsoftonline.com/__sim/tenant")
         .json(&json!({"accessTokenLifetimeSecs": 3599}))
         .send()

@@ -165,6 +165,24 @@ async fn key_limit_two_factor_and_policy_banners() {
             .unwrap_or("")
             .contains("10 security keys")
     );
+    // The text follows the tenant's configured limit, in the API and on the page.
+    let r = c
+        .patch("https://login.microsoftonline.com/__sim/tenant")
+        .json(&json!({"fido2Policy": {"keyLimit": 3}}))
+        .send()
+        .await
+        .expect("tenant");
+    assert_eq!(r.status(), 200);
+    let (_, v) = new_key_code(&c, &ctx).await;
+    assert_eq!(v["ErrorCode"], entra_sim::mysignins::EC_KEY_LIMIT);
+    let msg = v["ErrorMessage"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("3 security keys") && !msg.contains("10"),
+        "{msg}"
+    );
+    let (_, page) = get(&c, "https://mysignins.microsoft.com/security-info").await;
+    assert!(page.contains("limit of 3 security keys"), "{page}");
+    assert!(!page.contains("{limit}"), "{page}");
     scenarios(
         &c,
         ADELE,
@@ -242,7 +260,7 @@ async fn locale_changes_text_not_dom() {
         .send()
         .await
         .expect("r");
-    let html = r.text().await.expect("t");
+    let (_, html) = text(r).await;
     assert!(html.contains("サインイン") && html.contains("id=\"i0116\""));
     // The <script> display name is escaped wherever it appears.
     let (_, html) = get(&client(&t.sim), "https://login.microsoftonline.com/").await;
@@ -350,52 +368,228 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
 async fn every_html_page_sends_the_strict_csp() {
     let t = start("csp").await;
     let c = client(&t.sim);
-    let urls = [
+    // Pages that must be HTML; `get` checks the CSP of each (common::assert_strict_csp).
+    let html = [
         "https://login.microsoftonline.com/",
         "https://login.microsoftonline.com/nope",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/logout",
+        "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=nope",
         "https://login.microsoft.com/common/fido/get?ctx=unknown",
         "https://login.microsoft.com/t/fido/create",
         "https://login.microsoft.com/nope",
     ];
-    for u in urls {
+    for u in html {
         let r = c.get(u).send().await.expect("r");
-        let ct = r
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        assert!(ct.starts_with("text/html"), "{u}: {ct}");
-        let csp = r
-            .headers()
-            .get("content-security-policy")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
+        let headers = r.headers().clone();
+        let (_, body) = text(r).await;
+        assert!(assert_strict_csp_seen(&headers), "{u} is not HTML");
+        // The signed-out page has no script; every other one has some to check.
         assert!(
-            csp.contains("script-src 'nonce-")
-                && csp.contains("'strict-dynamic'")
-                && csp.contains("object-src 'none'"),
-            "{u}: {csp}"
+            u.ends_with("/logout") || body.contains("<script"),
+            "{u} has a script to check"
         );
-        assert!(
-            !csp.contains("unsafe-eval")
-                && !csp.contains("wasm-unsafe-eval")
-                && !csp.contains("unsafe-inline"),
-            "{u}: {csp}"
-        );
-        let body = r.text().await.expect("t");
-        let nonce = csp
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|s| s.split('\'').next())
-            .expect("nonce");
-        // Every <script> on the page carries this response's nonce.
-        assert_eq!(
-            body.matches("<script").count(),
-            body.matches(&format!("nonce=\"{nonce}\"")).count(),
-            "{u}"
-        );
+    }
+    // Every host, its root and an unknown path: whatever is HTML has the CSP.
+    for h in entra_sim::tls::HOSTS {
+        for path in ["/", "/nope", "/securityinfo/AddSecurityInfo"] {
+            let _ = get(&c, &format!("https://{h}{path}")).await;
+        }
+    }
+    // Form posts answered with error pages, on both FIDO hosts and the legacy host.
+    for (u, fields) in [
+        (
+            "https://login.microsoft.com/8f3c2a71-5d4e-4b9a-9c1f-2e7d6a0b4c13/fido/create",
+            vec![("canary", "x")],
+        ),
+        (
+            "https://login.microsoft.com/common/fido/get",
+            vec![("flowToken", "x")],
+        ),
+        (
+            "https://mysignins.microsoft.com/api/post/newfido",
+            vec![("canary", "x")],
+        ),
+        (
+            "https://account.activedirectory.windowsazure.com/securityInfo/newfido",
+            vec![("canary", "x")],
+        ),
+        (
+            "https://login.microsoftonline.com/common/login",
+            vec![("flowToken", "x")],
+        ),
+        ("https://login.microsoftonline.com/kmsi", vec![]),
+        ("https://login.microsoftonline.com/common/consent", vec![]),
+        ("https://login.microsoftonline.com/common/proofup", vec![]),
+    ] {
+        let r = c.post(u).form(&fields).send().await.expect("r");
+        let headers = r.headers().clone();
+        let (s, _) = text(r).await;
+        assert_eq!(s, 400, "{u}");
+        assert!(assert_strict_csp_seen(&headers), "{u} is not HTML");
+    }
+    t.sim.shutdown().await;
+}
+
+/// The response was HTML (its CSP has been checked by `text`).
+fn assert_strict_csp_seen(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_with_a_signed_out_page() {
+    let t = start("logout").await;
+    let c = client(&t.sim);
+    let tap = make_tap(&c, ADELE, json!({})).await;
+    sign_in_to_security_info(&c, ADELE, &tap).await;
+    let r = c
+        .get("https://login.microsoftonline.com/common/oauth2/v2.0/logout")
+        .send()
+        .await
+        .expect("logout");
+    let cleared = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap_or("").starts_with("ESTSAUTH=;"));
+    let (s, html) = text(r).await;
+    assert_eq!(s, 200);
+    assert!(cleared, "ESTSAUTH cleared");
+    assert!(html.contains("id=\"sim-message\""), "{html}");
+    // Signed out: the next authorize shows the username page again.
+    let (_, html) = get(&c, "https://login.microsoftonline.com/").await;
+    assert!(html.contains("id=\"i0116\""), "{html}");
+    t.sim.shutdown().await;
+}
+
+/// The page's skeleton: every `id`, `name` and `role` attribute, sorted.
+fn skeleton(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in ["id", "name", "role"] {
+        let pat = format!(" {a}=\"");
+        let mut rest = html;
+        while let Some(i) = rest.find(&pat) {
+            let start = i + pat.len();
+            let end = rest[start..].find('"').map_or(rest.len(), |e| e + start);
+            out.push(format!("{a}={}", &rest[start..end]));
+            rest = &rest[end..];
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every main page in one locale: (page, skeleton).
+async fn pages_in(t: &TestSim, lang: &str, tap: &str) -> Vec<(&'static str, Vec<String>)> {
+    let admin = client(&t.sim);
+    let sc = |v: Value| scenarios(&admin, ADELE, v);
+    assert_eq!(
+        sc(json!({"locale": lang, "proofUpRequired": true, "domVariant": null}))
+            .await
+            .status(),
+        200
+    );
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "accept-language",
+        reqwest::header::HeaderValue::from_str(lang).expect("header"),
+    );
+    let browser = || {
+        builder(&t.sim)
+            .default_headers(headers.clone())
+            .build()
+            .expect("client")
+    };
+    let mut pages = Vec::new();
+    let c = browser();
+    let html = open_security_info(&c).await;
+    assert!(html.contains(&format!("lang=\"{lang}\"")), "{lang}: {html}");
+    pages.push(("username", skeleton(&html)));
+    let (_, html) = text(submit(&c, LOGIN, &html, &[("loginfmt", ADELE)]).await).await;
+    pages.push(("TAP", skeleton(&html)));
+    let (_, html) = text(submit(&c, LOGIN, &html, &[("accesspass", tap)]).await).await;
+    pages.push(("proof-up", skeleton(&html)));
+    let (_, html) = text(submit(&c, LOGIN, &html, &[]).await).await;
+    pages.push(("KMSI", skeleton(&html)));
+    let (_, html) = text(submit(&c, LOGIN, &html, &[("LoginOptions", "1")]).await).await;
+    pages.push(("form_post", skeleton(&html)));
+    assert_eq!(
+        submit(&c, "mysignins.microsoft.com", &html, &[])
+            .await
+            .status(),
+        303
+    );
+    let (_, html) = get(&c, "https://mysignins.microsoft.com/security-info").await;
+    pages.push(("Security info", skeleton(&html)));
+    let ctx: Value = c
+        .post("https://mysignins.microsoft.com/api/session/authorize")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("authorize")
+        .json()
+        .await
+        .expect("json");
+    let ctx = ctx["sessionCtxV2"].as_str().expect("ctx");
+    let (_, v) = new_key_code(&c, ctx).await;
+    let data: Value = serde_json::from_str(v["Data"].as_str().expect("Data")).expect("json");
+    let fields: std::collections::HashMap<String, String> = data["requestData"]
+        .as_object()
+        .expect("requestData")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let url = data["provisionUrl"].as_str().expect("url");
+    let (_, html) = text(post_form(&c, url, &fields).await).await;
+    pages.push(("fido/create", skeleton(&html)));
+    // The ceremony failed in the browser: newfido's error answer.
+    let mut f = form(&html).fields;
+    f.insert("errorName".into(), "NotAllowedError".into());
+    let action = form(&html).action;
+    let (_, html) = text(post_form(&c, &action, &f).await).await;
+    pages.push(("newfido", skeleton(&html)));
+    let (_, html) = get(
+        &c,
+        "https://login.microsoftonline.com/common/oauth2/v2.0/logout",
+    )
+    .await;
+    pages.push(("signed out", skeleton(&html)));
+    let c2 = browser();
+    let html = open_security_info(&c2).await;
+    let flow = form(&html).fields["flowToken"].clone();
+    let (_, html) = get(
+        &c2,
+        &format!(
+            "https://login.microsoft.com/common/fido/get?ctx={}",
+            entra_sim::util::urlenc(&flow)
+        ),
+    )
+    .await;
+    pages.push(("fido/get", skeleton(&html)));
+    let (_, html) = get(&c2, "https://login.microsoftonline.com/nope").await;
+    pages.push(("error", skeleton(&html)));
+    for variant in ["passwd", "otc"] {
+        sc(json!({"domVariant": variant})).await;
+        let html = after_username(&browser(), ADELE).await;
+        pages.push((variant, skeleton(&html)));
+    }
+    pages
+}
+
+#[tokio::test]
+async fn every_main_page_has_the_same_ids_names_and_roles_in_every_locale() {
+    let t = start("skeleton").await;
+    let c = client(&t.sim);
+    let tap = make_tap(&c, ADELE, json!({})).await;
+    let en = pages_in(&t, "en", &tap).await;
+    for lang in ["de", "fr", "ja"] {
+        let other = pages_in(&t, lang, &tap).await;
+        assert_eq!(other.len(), en.len());
+        for ((page, want), (_, got)) in en.iter().zip(&other) {
+            assert_eq!(got, want, "{page} in {lang}");
+        }
     }
     t.sim.shutdown().await;
 }

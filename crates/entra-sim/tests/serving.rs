@@ -21,7 +21,7 @@ async fn login_page_is_served_over_tls_with_strict_csp() {
         .to_string();
     assert!(csp.contains("'nonce-"), "{csp}");
     assert!(!csp.contains("unsafe-eval"), "{csp}");
-    let body = r.text().await.expect("body");
+    let (_, body) = common::text(r).await;
     assert!(body.contains(r#"id="i0116""#));
     assert!(body.contains(r#"id="idSIButton9""#));
     t.sim.shutdown().await;

@@ -120,9 +120,85 @@ pub fn absolute(base_host: &str, action: &str) -> String {
     }
 }
 
+/// Reads a response's body. Every HTML answer read this way is checked for
+/// Entra's strict CSP ([`assert_strict_csp`]), so each flow test covers the
+/// pages it passes through.
 pub async fn text(r: reqwest::Response) -> (u16, String) {
     let s = r.status().as_u16();
-    (s, r.text().await.expect("body"))
+    let url = r.url().to_string();
+    let headers = r.headers().clone();
+    let body = r.text().await.expect("body");
+    assert_strict_csp(&url, &headers, &body);
+    (s, body)
+}
+
+/// Nonces seen by [`assert_strict_csp`] in this test binary: each response
+/// must bring a fresh one.
+static NONCES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// For a `text/html` response: a Content-Security-Policy with a fresh
+/// `'nonce-…'` in `script-src`, `object-src 'none'`, none of `unsafe-eval`,
+/// `wasm-unsafe-eval`, `strict-dynamic`, `unsafe-inline`; and every
+/// `<script>` of the body (inline or with `src`) carries that nonce. Returns
+/// whether the response was HTML.
+pub fn assert_strict_csp(url: &str, headers: &reqwest::header::HeaderMap, body: &str) -> bool {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("text/html") {
+        return false;
+    }
+    let csp = headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{url}: HTML without Content-Security-Policy"));
+    for bad in [
+        "unsafe-eval",
+        "wasm-unsafe-eval",
+        "strict-dynamic",
+        "unsafe-inline",
+    ] {
+        assert!(!csp.contains(bad), "{url}: CSP allows {bad}: {csp}");
+    }
+    assert!(csp.contains("object-src 'none'"), "{url}: {csp}");
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src "))
+        .unwrap_or_else(|| panic!("{url}: CSP without script-src: {csp}"));
+    let nonce = script_src
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|n| n.split('\'').next())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| panic!("{url}: script-src without a nonce: {csp}"));
+    {
+        let mut seen = NONCES.lock().unwrap_or_else(|p| p.into_inner());
+        assert!(
+            !seen.iter().any(|n| n == nonce),
+            "{url}: nonce {nonce} was sent before"
+        );
+        seen.push(nonce.to_string());
+    }
+    // ASCII lowercasing keeps byte offsets, so positions match `body`.
+    let lower = body.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find("<script") {
+        let start = from + i;
+        let end = lower[start..]
+            .find('>')
+            .map(|e| e + start)
+            .unwrap_or_else(|| panic!("{url}: unterminated <script tag"));
+        let tag = &body[start..end];
+        assert_eq!(
+            attr(tag, "nonce").as_deref(),
+            Some(nonce),
+            "{url}: a script without this response's nonce: {tag}"
+        );
+        from = end;
+    }
+    true
 }
 
 pub async fn get(c: &reqwest::Client, url: &str) -> (u16, String) {
@@ -150,6 +226,18 @@ pub async fn make_tap(c: &reqwest::Client, upn: &str, body: serde_json::Value) -
     assert_eq!(r.status(), 201, "TAP creation");
     let v: serde_json::Value = r.json().await.expect("json");
     v["pass"].as_str().expect("pass").to_string()
+}
+
+/// Control API: shift the simulated clock (`{"advanceSecs": n}` or `{"offsetSecs": n}`).
+pub async fn set_clock(c: &reqwest::Client, body: serde_json::Value) -> serde_json::Value {
+    let r = c
+        .patch("https://login.microsoftonline.com/__sim/clock")
+        .json(&body)
+        .send()
+        .await
+        .expect("clock");
+    assert_eq!(r.status(), 200, "clock {body}");
+    r.json().await.expect("clock json")
 }
 
 pub async fn scenarios(
