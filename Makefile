@@ -27,10 +27,22 @@ STATIC := $(shell find extension -type f -not -path 'extension/build/*')
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' manifest.json)
 
 .SECONDARY:
-.PHONY: setup setup-apt setup-rust setup-npm build test lint unit browser-test demo bench package clean fixtures
+.PHONY: FORCE setup setup-apt setup-rust setup-node setup-npm build test lint unit browser-test demo bench package clean fixtures
 
 ## setup: idempotent; installs only what is missing.
-setup: setup-apt setup-rust setup-npm
+setup: setup-apt setup-rust setup-node setup-npm
+
+# The build and the tests need Node.js 20 or later (node --test with
+# --test-concurrency, fetch); Debian 12's own nodejs is 18.
+setup-node:
+	@v=$$( (node --version 2>/dev/null || echo v0) | sed 's/^v//; s/\..*//'); \
+	if [ "$$v" -lt 20 ]; then \
+	  echo "setup: Node.js 20 or later is needed (found '$$(node --version 2>/dev/null || echo none)'); installing nodejs and npm from Debian"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; \
+	  v=$$( (node --version 2>/dev/null || echo v0) | sed 's/^v//; s/\..*//'); \
+	  if [ "$$v" -lt 20 ]; then echo "setup: Node.js $$v is too old; install Node.js 20 or later and run make again" >&2; exit 1; fi; \
+	fi
 
 setup-apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -49,23 +61,31 @@ setup-rust:
 	  cargo install wasm-bindgen-cli --version "$$want" --force; \
 	fi
 
-setup-npm: tests/node_modules/.package-lock.json
+setup-npm: setup-node tests/node_modules/.package-lock.json
 
 tests/node_modules/.package-lock.json: tests/package-lock.json tests/package.json
 	cd tests && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 ## build: the unpacked extension in dist/extension/.
-build: setup-rust $(DIST)/manifest.json $(DIST)/wasm/ext_worker_bg.wasm $(DIST)/wasm/ext_ui_bg.wasm $(STATIC:extension/%=$(DIST)/%)
+build: setup-rust setup-node $(DIST)/manifest.json $(DIST)/wasm/ext_worker_bg.wasm $(DIST)/wasm/ext_ui_bg.wasm $(STATIC:extension/%=$(DIST)/%)
 
-$(WASM_DIR)/%.wasm: $(WASM_SOURCES)
+# One cargo run makes both (a grouped target, so make runs it once).
+$(WASM_DIR)/ext_worker.wasm $(WASM_DIR)/ext_ui.wasm &: $(WASM_SOURCES)
 	cargo build --profile wasm-release --target $(WASM_TARGET) $(addprefix -p ,$(WASM_CRATES))
 	@touch $(WASM_DIR)/ext_worker.wasm $(WASM_DIR)/ext_ui.wasm
 
 $(DIST)/wasm/%_bg.wasm: $(WASM_DIR)/%.wasm
 	wasm-bindgen --target web --no-typescript --out-dir $(DIST)/wasm $<
 
-$(DIST)/manifest.json: manifest.json extension/build/manifest.mjs
+# PANEL_ORIGINS goes into the manifest; a stamp that changes only with its
+# value makes `PANEL_ORIGINS=... make build` rebuild the manifest.
+ORIGINS_STAMP := target/panel-origins.stamp
+$(ORIGINS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PANEL_ORIGINS)' | cmp -s - $@ || echo '$(PANEL_ORIGINS)' > $@
+
+$(DIST)/manifest.json: manifest.json extension/build/manifest.mjs $(ORIGINS_STAMP)
 	@mkdir -p $(DIST)
 	node extension/build/manifest.mjs manifest.json $@
 
@@ -113,7 +133,7 @@ bench: setup build
 	cargo test --quiet --release -p panel --test bench -- --ignored --nocapture
 
 ## package: a zip for the Chrome Web Store and Edge Add-ons (no dev key).
-package: build
+package: setup-apt build
 	@rm -rf dist/package && mkdir -p dist/package
 	cp -r $(DIST)/. dist/package/
 	node extension/build/manifest.mjs manifest.json dist/package/manifest.json --store
