@@ -33,6 +33,13 @@ export async function launchBrowser({ sim, incognito = true, headful = !!process
     args,
     ignoreDefaultArgs: ['--disable-extensions'],
   });
+  // DEBUG_SW=1: the service worker's console on stderr (never secrets: the
+  // worker logs none).
+  if (process.env.DEBUG_SW) {
+    const tap = (w) => w.on('console', (m) => process.stderr.write(`[sw] ${m.text()}\n`));
+    context.serviceWorkers().forEach(tap);
+    context.on('serviceworker', tap);
+  }
   const b = new Browser(context, userDataDir);
   await b.serviceWorker();
   if (incognito) await b.setIncognitoAccess(true);

@@ -55,12 +55,13 @@ pub fn kick() {
     if LOOP_ACTIVE.with(|a| a.replace(true)) {
         return;
     }
-    wasm_bindgen_futures::spawn_local(async {
-        run_queue().await;
-        LOOP_ACTIVE.with(|a| a.set(false));
-    });
+    wasm_bindgen_futures::spawn_local(run_queue());
 }
 
+/// The queue loop. It clears `LOOP_ACTIVE` in the same synchronous step in
+/// which it finds the queue empty: a request accepted while the loop is
+/// still finishing (awaiting anything) would otherwise see the flag set,
+/// not start a loop, and wait until some later request came.
 async fn run_queue() {
     panel_api::flush_outbox().await;
     loop {
@@ -77,6 +78,7 @@ async fn run_queue() {
             Some((r, false))
         });
         let Some((running, resumed)) = next else {
+            LOOP_ACTIVE.with(|a| a.set(false));
             break;
         };
         run_one(running, resumed).await;
