@@ -40,5 +40,7 @@ export function simApi(sim) {
     createTap: (user, opts = {}) => call('POST', `/__sim/users/${u(user)}/taps`, { lifetimeMinutes: 60, isUsableOnce: true, propagationDelaySecs: 0, ...opts }),
     keys: (user) => call('GET', `/__sim/users/${u(user)}/keys`),
     events: (query = '') => call('GET', `/__sim/events${query}`),
+    /** When the simulator was serving Microsoft-side requests ending after `sinceMs` (Unix ms). */
+    timings: (sinceMs) => call('GET', `/__sim/timings?since=${sinceMs}`),
   };
 }

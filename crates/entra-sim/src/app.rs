@@ -50,6 +50,19 @@ pub fn app(state: Arc<SimState>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), latency))
         .layer(middleware::from_fn_with_state(state.clone(), clock))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), timing))
+}
+
+/// Records how long each Microsoft-side request was served (the configured
+/// latency included); the control API's own calls are not Microsoft's time.
+async fn timing(State(state): State<Arc<SimState>>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/__sim/") {
+        return next.run(req).await;
+    }
+    let start = crate::util::wall_ms();
+    let response = next.run(req).await;
+    state.record_served(start, crate::util::wall_ms());
+    response
 }
 
 /// The hostname the request was sent to, lowercased, without the port.

@@ -49,6 +49,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/users/{id}/keys", get(keys))
         .route("/__sim/events", get(events))
         .route("/__sim/clock", get(clock).patch(patch_clock))
+        .route("/__sim/timings", get(timings))
         .fallback(|| async { AppError::NotFound("no such control endpoint".into()) })
         .layer(middleware::from_fn(loopback_only))
         .with_state(state)
@@ -135,6 +136,43 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
         }
     });
     Ok(tenant(State(s)).await)
+}
+
+/// `GET /__sim/timings?since=MS`: when the simulator was serving
+/// Microsoft-side requests that ended at or after `since` (Unix ms, real
+/// clock), as `{"intervals": [[startMs, endMs], ...]}`.
+async fn timings(
+    State(s): State<Arc<SimState>>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<Response, AppError> {
+    let mut since = 0.0;
+    for pair in q
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=') {
+            Some(("since", v)) => {
+                since = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| AppError::bad("since must be a number of Unix milliseconds"))?;
+            }
+            _ => {
+                return Err(AppError::bad(format!(
+                    "unknown query {pair:?}; known: since"
+                )));
+            }
+        }
+    }
+    let intervals: Vec<[f64; 2]> = s
+        .served_since(since)
+        .into_iter()
+        .map(|(a, b)| [a, b])
+        .collect();
+    Ok(axum::Json(json!({ "intervals": intervals })).into_response())
 }
 
 /// Largest clock offset accepted, either way: ten years.

@@ -9,7 +9,7 @@
 //! the whole tenant. [`SimState::flush`] writes synchronously; the server
 //! calls it on shutdown, and dropping the state flushes too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -212,6 +212,9 @@ impl Runtime {
 /// Longest a tenant change waits before the background writer saves it.
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
+/// How many request timings [`SimState::record_served`] keeps.
+pub const MAX_SERVED_KEPT: usize = 100_000;
+
 pub struct SimState {
     pub cfg: SimConfig,
     state_file: PathBuf,
@@ -221,6 +224,10 @@ pub struct SimState {
     /// Seconds added to the wall clock for every expiry check of a request
     /// (`PATCH /__sim/clock`); runtime only, never saved.
     clock_offset: AtomicI64,
+    /// When each recent request was being served, `(start, end)` in Unix
+    /// milliseconds of the real clock: benchmarks subtract the simulator's
+    /// share from a provisioning's wall time (`GET /__sim/timings`).
+    served: Mutex<VecDeque<(f64, f64)>>,
     /// Bumped (under the tenant lock) by every [`SimState::write`].
     changes: AtomicU64,
     /// The change count last written to `state.json`. Held while a snapshot is
@@ -265,6 +272,25 @@ impl Persister {
 }
 
 impl SimState {
+    /// Records that a request was being served from `start_ms` to `end_ms`
+    /// (the newest [`MAX_SERVED_KEPT`] are kept).
+    pub fn record_served(&self, start_ms: f64, end_ms: f64) {
+        let mut q = self.served.lock().unwrap_or_else(|p| p.into_inner());
+        if q.len() >= MAX_SERVED_KEPT {
+            q.pop_front();
+        }
+        q.push_back((start_ms, end_ms));
+    }
+
+    /// The recorded serving intervals that ended at or after `since_ms`.
+    pub fn served_since(&self, since_ms: f64) -> Vec<(f64, f64)> {
+        let q = self.served.lock().unwrap_or_else(|p| p.into_inner());
+        q.iter()
+            .filter(|(_, end)| *end >= since_ms)
+            .copied()
+            .collect()
+    }
+
     /// Loads `state.json` from the state directory, or creates it from the seed.
     pub fn load(cfg: &SimConfig) -> Result<Self, StartError> {
         let state_file = cfg.state_dir.join("state.json");
@@ -292,6 +318,7 @@ impl SimState {
             rt: Mutex::new(Runtime::default()),
             graph_requests: AtomicU64::new(0),
             clock_offset: AtomicI64::new(0),
+            served: Mutex::new(VecDeque::new()),
             changes: AtomicU64::new(1),
             saved: Mutex::new(0),
             persister: Arc::default(),

@@ -168,3 +168,44 @@ async fn changes_are_saved_in_the_background_without_shutdown() {
     }
     t.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn timings_record_microsoft_requests_but_not_control_calls() {
+    let t = common::start("timings").await;
+    let c = common::client(&t.sim);
+    let before = entra_sim::util::wall_ms();
+    let r = c
+        .get("https://login.microsoftonline.com/")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+    let url = format!("https://login.microsoftonline.com/__sim/timings?since={before}");
+    let v: serde_json::Value = c
+        .get(&url)
+        .send()
+        .await
+        .expect("timings")
+        .json()
+        .await
+        .expect("json");
+    let intervals = v["intervals"].as_array().expect("intervals");
+    // The sign-in page only: neither this control call nor the one before.
+    assert_eq!(intervals.len(), 1, "{v}");
+    let (start, end) = (
+        intervals[0][0].as_f64().expect("start"),
+        intervals[0][1].as_f64().expect("end"),
+    );
+    assert!(before <= start && start <= end, "{v}");
+    for bad in ["since=soon", "until=1", "since=NaN"] {
+        let r = c
+            .get(format!(
+                "https://login.microsoftonline.com/__sim/timings?{bad}"
+            ))
+            .send()
+            .await
+            .expect("timings");
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    t.sim.shutdown().await;
+}
