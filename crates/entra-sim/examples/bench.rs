@@ -21,7 +21,11 @@
 //! each process used. Figures only: it never fails because a machine is slow.
 //!
 //! `cargo run -p entra-sim --release --example bench -- [--flows 50] [--iterations 5]
-//!  [--latency-ms 0] [--think-ms 0] [--client-threads 1] [--sim PATH]`
+//!  [--latency-ms 0] [--think-ms 0] [--ramp-ms 100] [--client-threads 1] [--sim PATH]`
+//!
+//! The browsers arrive spread over `--ramp-ms` (100 ms by default); with
+//! `--ramp-ms 0` all fifty open their connections in the same instant, and
+//! the first requests then queue behind a hundred TLS handshakes.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -35,7 +39,7 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
-const USAGE: &str = "usage: bench [--flows 50] [--iterations 5] [--latency-ms 0] [--think-ms 0] [--client-threads 1] [--sim PATH]";
+const USAGE: &str = "usage: bench [--flows 50] [--iterations 5] [--latency-ms 0] [--think-ms 0] [--ramp-ms 100] [--client-threads 1] [--sim PATH]";
 
 /// Slowest a single request may be before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -59,6 +63,9 @@ struct Args {
     iterations: usize,
     latency_ms: u64,
     think_ms: u64,
+    /// The browsers start evenly spread over this many milliseconds, as
+    /// people arrive, rather than all in one instant (`--ramp-ms 0`).
+    ramp_ms: u64,
     client_threads: usize,
     sim: Option<PathBuf>,
 }
@@ -69,6 +76,7 @@ fn args(argv: &[String]) -> Result<Args, String> {
         iterations: 5,
         latency_ms: 0,
         think_ms: 0,
+        ramp_ms: 100,
         client_threads: 1,
         sim: None,
     };
@@ -89,6 +97,7 @@ fn args(argv: &[String]) -> Result<Args, String> {
             "--iterations" => a.iterations = num("--iterations")?.clamp(1, 1000) as usize,
             "--latency-ms" => a.latency_ms = num("--latency-ms")?.min(10_000),
             "--think-ms" => a.think_ms = num("--think-ms")?.min(10_000),
+            "--ramp-ms" => a.ramp_ms = num("--ramp-ms")?.min(60_000),
             "--client-threads" => a.client_threads = num("--client-threads")?.clamp(1, 64) as usize,
             "--sim" => a.sim = Some(PathBuf::from(value("--sim")?)),
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -621,10 +630,15 @@ fn run_in(a: &Args, dir: &Path, load_start: &str) -> Result<(), String> {
         }
         let started = Instant::now();
         let mut tasks = Vec::new();
+        let flows = a.flows as u64;
         for (i, b) in browsers.into_iter().enumerate() {
             let admin = admin.clone();
             let iterations = a.iterations;
+            // Browser i arrives at its place in the ramp (an arrival
+            // schedule, not a wait for anything).
+            let arrival = started + Duration::from_millis(a.ramp_ms * i as u64 / flows);
             tasks.push(tokio::spawn(async move {
+                tokio::time::sleep_until(arrival.into()).await;
                 let upn = format!("bench{i}@contoso.com");
                 let mut lat = Latencies::new();
                 let mut errors = Vec::new();
@@ -669,8 +683,8 @@ fn run_in(a: &Args, dir: &Path, load_start: &str) -> Result<(), String> {
         a.flows, a.iterations
     );
     println!(
-        "added latency {} ms, think time {} ms, keep-alive (one TLS session per browser and host), client threads {}",
-        a.latency_ms, a.think_ms, a.client_threads
+        "added latency {} ms, think time {} ms, browsers arriving over {} ms, keep-alive (one TLS session per browser and host), client threads {}",
+        a.latency_ms, a.think_ms, a.ramp_ms, a.client_threads
     );
     println!("simulator: pid {pid}: {program}");
     println!(

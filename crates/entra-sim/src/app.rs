@@ -59,9 +59,19 @@ async fn timing(State(state): State<Arc<SimState>>, req: Request, next: Next) ->
     if req.uri().path().starts_with("/__sim/") {
         return next.run(req).await;
     }
-    let start = crate::util::wall_ms();
+    let what = format!(
+        "{} {}{}",
+        req.method(),
+        request_host(&req).unwrap_or_default(),
+        req.uri().path()
+    );
+    let start_ms = crate::util::wall_ms();
     let response = next.run(req).await;
-    state.record_served(start, crate::util::wall_ms());
+    state.record_served(crate::state::Served {
+        start_ms,
+        end_ms: crate::util::wall_ms(),
+        what,
+    });
     response
 }
 

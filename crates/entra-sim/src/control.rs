@@ -140,7 +140,7 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
 
 /// `GET /__sim/timings?since=MS`: when the simulator was serving
 /// Microsoft-side requests that ended at or after `since` (Unix ms, real
-/// clock), as `{"intervals": [[startMs, endMs], ...]}`.
+/// clock), as `{"intervals": [[startMs, endMs, "METHOD host/path"], ...]}`.
 async fn timings(
     State(s): State<Arc<SimState>>,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
@@ -167,10 +167,10 @@ async fn timings(
             }
         }
     }
-    let intervals: Vec<[f64; 2]> = s
+    let intervals: Vec<Value> = s
         .served_since(since)
         .into_iter()
-        .map(|(a, b)| [a, b])
+        .map(|r| json!([r.start_ms, r.end_ms, r.what]))
         .collect();
     Ok(axum::Json(json!({ "intervals": intervals })).into_response())
 }

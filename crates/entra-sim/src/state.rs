@@ -212,6 +212,16 @@ impl Runtime {
 /// Longest a tenant change waits before the background writer saves it.
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
+/// One request the simulator served: when (Unix ms, real clock) and what.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub start_ms: f64,
+    pub end_ms: f64,
+    /// `"GET login.microsoftonline.com/common/oauth2/v2.0/authorize"`: no
+    /// query string, which may hold codes and hints.
+    pub what: String,
+}
+
 /// How many request timings [`SimState::record_served`] keeps.
 pub const MAX_SERVED_KEPT: usize = 100_000;
 
@@ -224,10 +234,9 @@ pub struct SimState {
     /// Seconds added to the wall clock for every expiry check of a request
     /// (`PATCH /__sim/clock`); runtime only, never saved.
     clock_offset: AtomicI64,
-    /// When each recent request was being served, `(start, end)` in Unix
-    /// milliseconds of the real clock: benchmarks subtract the simulator's
-    /// share from a provisioning's wall time (`GET /__sim/timings`).
-    served: Mutex<VecDeque<(f64, f64)>>,
+    /// The recent requests served, with when: benchmarks subtract the
+    /// simulator's share from a provisioning's wall time (`GET /__sim/timings`).
+    served: Mutex<VecDeque<Served>>,
     /// Bumped (under the tenant lock) by every [`SimState::write`].
     changes: AtomicU64,
     /// The change count last written to `state.json`. Held while a snapshot is
@@ -272,23 +281,20 @@ impl Persister {
 }
 
 impl SimState {
-    /// Records that a request was being served from `start_ms` to `end_ms`
-    /// (the newest [`MAX_SERVED_KEPT`] are kept).
-    pub fn record_served(&self, start_ms: f64, end_ms: f64) {
+    /// Records a request the simulator served (the newest
+    /// [`MAX_SERVED_KEPT`] are kept).
+    pub fn record_served(&self, served: Served) {
         let mut q = self.served.lock().unwrap_or_else(|p| p.into_inner());
         if q.len() >= MAX_SERVED_KEPT {
             q.pop_front();
         }
-        q.push_back((start_ms, end_ms));
+        q.push_back(served);
     }
 
     /// The recorded serving intervals that ended at or after `since_ms`.
-    pub fn served_since(&self, since_ms: f64) -> Vec<(f64, f64)> {
+    pub fn served_since(&self, since_ms: f64) -> Vec<Served> {
         let q = self.served.lock().unwrap_or_else(|p| p.into_inner());
-        q.iter()
-            .filter(|(_, end)| *end >= since_ms)
-            .copied()
-            .collect()
+        q.iter().filter(|s| s.end_ms >= since_ms).cloned().collect()
     }
 
     /// Loads `state.json` from the state directory, or creates it from the seed.

@@ -197,6 +197,7 @@ async fn timings_record_microsoft_requests_but_not_control_calls() {
         intervals[0][1].as_f64().expect("end"),
     );
     assert!(before <= start && start <= end, "{v}");
+    assert_eq!(intervals[0][2], "GET login.microsoftonline.com/", "{v}");
     for bad in ["since=soon", "until=1", "since=NaN"] {
         let r = c
             .get(format!(
