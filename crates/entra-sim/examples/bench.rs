@@ -41,6 +41,9 @@ use serde_json::{Value, json};
 
 const USAGE: &str = "usage: bench [--flows 50] [--iterations 5] [--latency-ms 0] [--think-ms 0] [--ramp-ms 100] [--client-threads 1] [--sim PATH]";
 
+/// How long the simulator may take to stop cleanly before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Slowest a single request may be before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -192,20 +195,27 @@ impl Server {
     /// Stops the child: SIGTERM (a clean stop, which saves the tenant), then
     /// SIGKILL if it has not exited within ten seconds.
     fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        let pid = self.pid().to_string();
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .args([sig, &pid])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        };
+        signal("-TERM");
+        // Wait for the exit itself (a thread blocked in wait), not a poll.
+        let child = &mut self.child;
+        let (exited, on_exit) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let _ = child.wait();
+                let _ = exited.send(());
+            });
+            if on_exit.recv_timeout(STOP_TIMEOUT).is_err() {
+                signal("-KILL");
             }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        });
     }
 }
 
