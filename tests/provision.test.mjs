@@ -165,6 +165,28 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     });
   }
 
+  test('pages slower than the step timeout end as stepTimeout naming the step; the next job succeeds', async () => {
+    const upn = 'scenario9@contoso.com';
+    const worker = await browser.serviceWorker();
+    const { settings: saved } = await worker.evaluate(() => chrome.storage.local.get('settings'));
+    // The shortest step timeout the Options page allows, and pages slower than it.
+    await worker.evaluate((s) => chrome.storage.local.set({ settings: { ...(s || {}), stepTimeoutS: 5 } }), saved);
+    await api.scenarios(upn, { slowMs: 6000 });
+    let final;
+    try {
+      ({ final } = await provision(upn));
+    } finally {
+      await api.scenarios(upn, { slowMs: 0 });
+      await worker.evaluate((s) => (s ? chrome.storage.local.set({ settings: s }) : chrome.storage.local.remove('settings')), saved);
+    }
+    assert.equal(final.state, 'failed');
+    assert.equal(final.error.code, 'stepTimeout', final.error.message);
+    assert.match(final.error.message, /^Step signIn\.\w+ did not finish within 5 s/, final.error.message);
+    assert.equal(await keyCount(upn), 0);
+    const next = await provision(upn);
+    assert.equal(next.final.state, 'succeeded', JSON.stringify(next.final.error));
+  });
+
   test('a wrong TAP never appears in reports or the log', async () => {
     const tap = 'NotTheRealPass-9f3Q';
     const { msg, final } = await provision(ADELE, { tap });
