@@ -189,7 +189,9 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         (true, Some(_), _) => {
             // The window went away while the worker was stopped: the job
             // closes its window only after its ending is stored, so someone
-            // else closed it.
+            // else closed it. `start` routed that window's events here;
+            // nothing more will come from it.
+            events::detach();
             return Err(failed(
                 Failure::Cancelled {
                     how: "the job's window was closed".into(),
