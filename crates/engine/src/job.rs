@@ -185,7 +185,23 @@ pub struct LastAction {
     pub document: String,
     pub at_ms: u64,
     pub attempts: u32,
+    /// The actuator could not carry it out (the element was gone, hidden or
+    /// disabled): nothing is taking effect, so it is retried soon.
+    #[serde(default)]
+    pub refused: bool,
 }
+
+/// How soon an action the actuator refused is tried again, and how often.
+/// A page re-rendering under the click refuses it for a moment only; the
+/// cap keeps a page that never lets the click through from being hammered
+/// (the step's timeout then ends the job).
+const REFUSED_RETRY_MS: u64 = 250;
+const MAX_REFUSED_ATTEMPTS: u32 = 20;
+/// How long Security info may show no method list before the job clicks
+/// "Add sign-in method" anyway.
+const LIST_GRACE_MS: u64 = 2_000;
+/// How often an action that took but changed nothing is repeated.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// One entry of the step timeline in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,6 +260,18 @@ pub struct Job {
     pub assertion_done: bool,
     #[serde(default)]
     pub timeline: Vec<StepRecord>,
+    /// How many page views the job passed through: a new document, or a
+    /// new view within one (a dialog's next step), counted once however
+    /// many snapshots show it. The benchmark's "per page transition".
+    #[serde(default)]
+    pub views: u32,
+    /// When Security info was first seen with its method list not yet
+    /// rendered.
+    #[serde(default)]
+    pub list_wait_since_ms: Option<u64>,
+    /// The last view counted: (document, page signature).
+    #[serde(default)]
+    pub last_view: Option<(String, String)>,
 }
 
 impl Job {
@@ -282,7 +310,28 @@ impl Job {
                 ended_ms: None,
                 page: String::new(),
             }],
+            views: 0,
+            list_wait_since_ms: None,
+            last_view: None,
         }
+    }
+
+    /// Counts `page` as a view unless it is the one counted last, or a page
+    /// still loading.
+    fn count_view(&mut self, document: &str, page: &Page) {
+        if matches!(page, Page::Loading | Page::Unknown) {
+            return;
+        }
+        let sig = signature(page);
+        if self
+            .last_view
+            .as_ref()
+            .is_some_and(|(d, s)| d == document && *s == sig)
+        {
+            return;
+        }
+        self.views += 1;
+        self.last_view = Some((document.to_string(), sig));
     }
 
     fn step_timeout(&self) -> u64 {
@@ -335,6 +384,13 @@ impl Job {
         }
     }
 
+    /// The actuator refused the last action (see [`LastAction::refused`]).
+    pub fn action_refused(&mut self) {
+        if let Some(last) = &mut self.last {
+            last.refused = true;
+        }
+    }
+
     /// The vault answered the sign-in check's `navigator.credentials.get`.
     pub fn asserted(&mut self) {
         self.assertion_done = true;
@@ -379,6 +435,7 @@ fn fail(failure: Failure) -> Decision {
 pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     let v = View::new(snap);
     let page = recognise(&v);
+    job.count_view(&snap.document, &page);
     let upn = job.upn.clone();
 
     // Failures the page states outright come before any waiting.
@@ -450,6 +507,7 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             document: snap.document.clone(),
             at_ms: now_ms,
             attempts: 1,
+            refused: false,
         });
         return Decision::Act {
             commands: vec![Command::Navigate {
@@ -542,9 +600,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     let sig = signature(&page);
     let repeat = match &job.last {
         Some(last) if last.signature == sig && last.document == snap.document => {
-            let retry_at = last.at_ms + job.timeouts.retry_after_ms;
-            if now_ms < retry_at || last.attempts >= 3 {
-                let until = if last.attempts >= 3 {
+            let (wait, cap) = if last.refused {
+                (REFUSED_RETRY_MS, MAX_REFUSED_ATTEMPTS)
+            } else {
+                (job.timeouts.retry_after_ms, MAX_ATTEMPTS)
+            };
+            let retry_at = last.at_ms + wait;
+            if now_ms < retry_at || last.attempts >= cap {
+                let until = if last.attempts >= cap {
                     job.deadline_ms()
                 } else {
                     retry_at
@@ -595,8 +658,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             )
         }
         Page::StaySignedIn { no, .. } => (Step::StaySignedIn, vec![Command::Click { handle: *no }]),
-        Page::SecurityInfo { add, .. } => {
+        Page::SecurityInfo { add, banner, .. } => {
             if job.step > Step::SecurityInfo {
+                // The wizard closed on an error and Security info says why
+                // (the banner is cleared when the wizard opens): fail with
+                // it rather than wait for the step to time out.
+                if let Some(text) = banner {
+                    return fail(classify_security_info_error(text, &job.upn));
+                }
                 // Mid-wizard, Security info shows its bare list while the
                 // page works: after "Next" (the API call before the FIDO
                 // page, slow on a slow network) and back from the FIDO page
@@ -606,6 +675,18 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 return Decision::Wait {
                     until_ms: job.deadline_ms(),
                 };
+            }
+            // The page shows its button before it has its session and
+            // data; the wizard started then fails ("something went wrong").
+            // Wait for the list of methods, for a grace at most (a page
+            // variant whose list the recogniser does not know).
+            if !methods_list_rendered(&v) {
+                let since = *job.list_wait_since_ms.get_or_insert(now_ms);
+                if now_ms < since + LIST_GRACE_MS {
+                    return Decision::Wait {
+                        until_ms: (since + LIST_GRACE_MS).min(job.deadline_ms()),
+                    };
+                }
             }
             match add {
                 Some(add) => (Step::SecurityInfo, vec![Command::Click { handle: *add }]),
@@ -667,6 +748,7 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         document: snap.document.clone(),
         at_ms: now_ms,
         attempts: repeat + 1,
+        refused: false,
     });
     Decision::Act { commands }
 }
@@ -744,6 +826,7 @@ fn decide_sign_in_check(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -
             document: v.snap.document.clone(),
             at_ms: now_ms,
             attempts: 1,
+            refused: false,
         });
         Decision::Act {
             commands: vec![command],
@@ -836,6 +919,7 @@ fn decide_manual(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Decis
                 document: v.snap.document.clone(),
                 at_ms: now_ms,
                 attempts: 1,
+                refused: false,
             });
             Decision::Act {
                 commands: vec![

@@ -206,6 +206,39 @@ fn same_page_same_document_waits_then_repeats_once_the_retry_time_passes() {
 }
 
 #[test]
+fn an_action_the_actuator_refused_is_retried_soon_and_a_bounded_number_of_times() {
+    let mut j = job();
+    decide(&mut j, &username_page("d1"), 2_000);
+    // The button was re-rendered under the click: nothing is in flight.
+    j.action_refused();
+    assert_eq!(
+        decide(&mut j, &username_page("d1"), 2_010),
+        Decision::Wait { until_ms: 2_250 }
+    );
+    assert_eq!(act(&decide(&mut j, &username_page("d1"), 2_250)).len(), 2);
+    // Refused again and again: tried every 250 ms up to the cap, then the
+    // job waits for the page to change or the step to time out.
+    let mut now = 2_250;
+    for _ in 0..30 {
+        j.action_refused();
+        now += 250;
+        if let Decision::Wait { until_ms } = decide(&mut j, &username_page("d1"), now) {
+            assert_eq!(until_ms, j.deadline_ms(), "gave up before the cap");
+            break;
+        }
+    }
+    let attempts = j.last.as_ref().map(|l| l.attempts).unwrap_or_default();
+    assert_eq!(attempts, 20);
+    // A refusal does not reset the ordinary rule: an action that took waits
+    // the full retry time.
+    let mut k = job();
+    decide(&mut k, &username_page("d1"), 2_000);
+    assert!(matches!(
+        decide(&mut k, &username_page("d1"), 2_300),
+        Decision::Wait { until_ms: 5_000 }
+    ));
+}
+#[test]
 fn same_page_in_a_new_document_is_acted_on_at_once() {
     let mut j = job();
     decide(&mut j, &username_page("d1"), 2_000);
@@ -403,10 +436,68 @@ fn step_timeout_names_the_step() {
 fn security_info_add_method_is_clicked() {
     let mut j = job();
     assert_eq!(
-        act(&decide(&mut j, &security_info("s1", &[]), 2_000)),
+        act(&decide(
+            &mut j,
+            &security_info("s1", &["Phone +1 555"]),
+            2_000
+        )),
         [Command::Click { handle: 2 }]
     );
     assert_eq!(j.step, Step::SecurityInfo);
+}
+
+#[test]
+fn security_info_before_its_method_list_waits_a_grace_then_clicks() {
+    let mut j = job();
+    // The button shows, the list has not loaded: clicking now would start
+    // the wizard before the page has its session.
+    assert_eq!(
+        decide(&mut j, &security_info("s1", &[]), 2_000),
+        Decision::Wait { until_ms: 4_000 }
+    );
+    // The "no methods" line is a rendered list too.
+    let mut empty = security_info("s1", &[]);
+    empty
+        .elements
+        .push(el(9, "div").role("list").text("No methods yet"));
+    assert_eq!(
+        act(&decide(&mut j, &empty, 2_100)),
+        [Command::Click { handle: 2 }]
+    );
+    // A page variant whose list is not recognised: clicked after the grace.
+    let mut k = job();
+    decide(&mut k, &security_info("s1", &[]), 2_000);
+    assert_eq!(
+        act(&decide(&mut k, &security_info("s1", &[]), 4_000)),
+        [Command::Click { handle: 2 }]
+    );
+}
+
+#[test]
+fn a_banner_on_security_info_mid_wizard_fails_with_its_text() {
+    let mut j = job();
+    decide(&mut j, &security_info("s1", &["Phone +1 555"]), 2_000);
+    // The wizard's steps, then "Next" on "have your key ready".
+    decide(&mut j, &picker("s1", false, false, 0), 2_100);
+    decide(&mut j, &picker("s1", true, false, 0), 2_200);
+    decide(&mut j, &picker("s1", false, true, 0), 2_300);
+    assert_eq!(j.step, Step::AddMethod);
+    j.step = Step::KeyReady;
+    let mut s = security_info("s1", &["Phone +1 555"]);
+    s.elements.push(
+        el(30, "div")
+            .id("ms-banner")
+            .role("alert")
+            .text("Something went wrong (HTTP 401)"),
+    );
+    assert_eq!(
+        decide(&mut j, &s, 2_500),
+        Decision::Fail {
+            failure: Failure::RegistrationFailed {
+                detail: "Something went wrong (HTTP 401)".into()
+            }
+        }
+    );
 }
 
 fn picker(doc: &str, open: bool, chosen: bool, lang: usize) -> Snapshot {
@@ -898,4 +989,21 @@ fn manual_mode_still_fills_the_username_after_an_unknown_page() {
             Command::Click { handle: 3 }
         ]
     );
+}
+
+#[test]
+fn page_views_are_counted_once_per_document_and_page() {
+    let mut j = job();
+    decide(&mut j, &username_page("d1"), 2_000);
+    decide(&mut j, &username_page("d1"), 2_050); // a mutation, same view
+    assert_eq!(j.views, 1);
+    decide(&mut j, &tap_page("d2", None), 2_100);
+    assert_eq!(j.views, 2);
+    let blank = Snapshot {
+        document: "d3".into(),
+        url: "https://login.microsoftonline.com/common/login".into(),
+        ..Default::default()
+    };
+    decide(&mut j, &blank, 2_150); // still loading: not a view yet
+    assert_eq!(j.views, 2);
 }

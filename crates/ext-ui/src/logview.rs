@@ -287,6 +287,7 @@ mod tests {
             steps: vec![],
             last_page: None,
             overhead_ms: vec![],
+            views: 0,
             screenshot: None,
         }
     }

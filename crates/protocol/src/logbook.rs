@@ -39,6 +39,10 @@ pub struct LogEntry {
     /// [`crate::actuator::RunResult::idle_ms`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overhead_ms: Vec<u32>,
+    /// How many page views the job passed through (see
+    /// `engine::job::Job::views`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub views: u32,
     /// PNG data URL, when the optional permission was granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<String>,
@@ -95,4 +99,8 @@ impl PageSummary {
             elements,
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
