@@ -46,6 +46,7 @@ pub async fn append(
             last.map(PageSummary::of)
         },
         overhead_ms: r.overhead_ms.clone(),
+        views: r.job.views,
         screenshot,
     };
     let mut logs: Vec<LogEntry> = storage::get(Area::Local, KEY)
@@ -53,6 +54,9 @@ pub async fn append(
         .ok()
         .flatten()
         .unwrap_or_default();
+    // A worker stopped half-way through ending a job ends it again when it
+    // resumes: the second entry replaces the first, never doubles it.
+    logs.retain(|e| e.request_id != entry.request_id);
     logs.push(entry);
     if logs.len() > MAX_ENTRIES {
         let extra = logs.len() - MAX_ENTRIES;

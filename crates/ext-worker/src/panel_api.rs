@@ -11,10 +11,13 @@
 
 use chrome_api::http;
 use chrome_api::storage::{self, Area};
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
 use futures::lock::Mutex;
 use protocol::panel::PanelEndpoints;
 use protocol::report::{AttestationRequest, JobReport};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 const OUTBOX_KEY: &str = "outbox";
@@ -154,9 +157,44 @@ fn permanent(e: &PanelError) -> bool {
         if (400..500).contains(status) && *status != 408 && *status != 429)
 }
 
+thread_local! {
+    /// The last progress report being sent; the next one waits for it, so
+    /// they reach the panel in order.
+    static PROGRESS_TAIL: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>> =
+        const { RefCell::new(None) };
+}
+
+/// Sends a progress report in the background: the job does not wait for the
+/// panel between pages (a slow panel would otherwise slow every job down).
+/// Reports still go one after the other, in order; [`progress_sent`] waits
+/// for them before a final report goes out.
+pub fn report_later(endpoints: &PanelEndpoints, report: JobReport) {
+    let endpoints = endpoints.clone();
+    let previous = PROGRESS_TAIL.with(|t| t.borrow_mut().take());
+    let next = async move {
+        if let Some(previous) = previous {
+            previous.await;
+        }
+        send_progress(&endpoints, report).await;
+    }
+    .boxed_local()
+    .shared();
+    PROGRESS_TAIL.with(|t| *t.borrow_mut() = Some(next.clone()));
+    wasm_bindgen_futures::spawn_local(next);
+}
+
+/// Resolves when every progress report handed to [`report_later`] has been
+/// sent (or has failed).
+pub async fn progress_sent() {
+    let tail = PROGRESS_TAIL.with(|t| t.borrow().clone());
+    if let Some(tail) = tail {
+        tail.await;
+    }
+}
+
 /// Sends a progress report, best-effort: a newer one supersedes it, and the
-/// final one goes through [`report_final`].
-pub async fn report(endpoints: &PanelEndpoints, report: JobReport) {
+/// final one goes through the outbox ([`keep_final`], [`flush_outbox`]).
+async fn send_progress(endpoints: &PanelEndpoints, report: JobReport) {
     flush_outbox().await;
     let pending = Pending {
         url: endpoints.report_url.clone(),
@@ -177,6 +215,8 @@ pub async fn report(endpoints: &PanelEndpoints, report: JobReport) {
 pub async fn keep_final(endpoints: &PanelEndpoints, report: JobReport) {
     let _guard = lock_outbox().await;
     let mut out = outbox().await;
+    // Ending a job again after a restart half-way replaces its report.
+    out.retain(|p| p.report.request_id != report.request_id);
     out.push(Pending {
         url: endpoints.report_url.clone(),
         token: endpoints.token.clone(),

@@ -234,7 +234,7 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             last = Some(s);
         }
     } else {
-        send_report(r, JobState::Running).await;
+        send_report(r, JobState::Running);
     }
 
     let mut until = r.job.deadline_ms();
@@ -298,7 +298,7 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
                 persist(r);
                 if r.job.step != reported_step {
                     reported_step = r.job.step;
-                    send_report(r, JobState::Running).await;
+                    send_report(r, JobState::Running);
                 }
                 continue;
             }
@@ -333,10 +333,12 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         let decision = decide(&mut r.job, snap, now);
         match decision {
             Decision::Act { commands } => {
-                if let Some(idle) =
-                    execute(target.tab_id, &commands, r.provision.tap.as_deref()).await
-                {
+                let ran = execute(target.tab_id, &commands, r.provision.tap.as_deref()).await;
+                if let Some(idle) = ran.idle_ms {
                     r.overhead_ms.push(idle);
+                }
+                if ran.refused {
+                    r.job.action_refused();
                 }
                 until = r.job.deadline_ms();
             }
@@ -354,7 +356,7 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
         persist(r);
         if r.job.step != reported_step {
             reported_step = r.job.step;
-            send_report(r, JobState::Running).await;
+            send_report(r, JobState::Running);
         }
     };
     events::detach();
@@ -449,11 +451,29 @@ async fn open_window(visible: bool) -> Result<Target, Failure> {
     })
 }
 
-/// Carries out the engine's commands. Failures are logged, not fatal: the
-/// next snapshot shows what happened and the engine decides again. Returns
-/// the page's idle time before the commands (the automation's overhead).
-async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) -> Option<u32> {
-    let mut idle = None;
+/// What came of carrying out the engine's commands.
+#[derive(Default)]
+struct Ran {
+    /// The page's idle time before the commands (the automation's overhead).
+    idle_ms: Option<u32>,
+    /// The actuator did not carry out one of them.
+    refused: bool,
+}
+
+impl Ran {
+    fn and(self, next: Ran) -> Ran {
+        Ran {
+            idle_ms: self.idle_ms.or(next.idle_ms),
+            refused: self.refused || next.refused,
+        }
+    }
+}
+
+/// Carries out the engine's commands. Failures are not fatal: the next
+/// snapshot shows what happened and the engine decides again (sooner when
+/// the actuator refused a command).
+async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) -> Ran {
+    let mut ran = Ran::default();
     let mut batch: Vec<Primitive> = Vec::new();
     for c in commands {
         match c {
@@ -469,35 +489,43 @@ async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) -> Option
                 });
             }
             Command::Navigate { url } => {
-                idle = idle.or(run_batch(tab_id, std::mem::take(&mut batch)).await);
+                ran = ran.and(run_batch(tab_id, std::mem::take(&mut batch)).await);
                 if let Err(e) = tabs::navigate(tab_id, url).await {
                     crate::console_warn(&format!("navigate failed: {e}"));
                 }
             }
         }
     }
-    idle.or(run_batch(tab_id, batch).await)
+    ran.and(run_batch(tab_id, batch).await)
 }
 
-async fn run_batch(tab_id: i32, commands: Vec<Primitive>) -> Option<u32> {
+async fn run_batch(tab_id: i32, commands: Vec<Primitive>) -> Ran {
     if commands.is_empty() {
-        return None;
+        return Ran::default();
     }
     let n = commands.len();
     match tabs::send_message::<_, RunResult>(tab_id, &WorkerCommand::Run { commands }).await {
         Ok(r) => {
-            if r.outcomes.len() != n
+            let refused = r.outcomes.len() != n
                 || r.outcomes
                     .iter()
-                    .any(|o| *o != protocol::actuator::Outcome::Ok)
-            {
+                    .any(|o| *o != protocol::actuator::Outcome::Ok);
+            if refused {
                 crate::console_warn(&format!("actuator: {:?}", r.outcomes));
             }
-            Some(r.idle_ms.clamp(0.0, f64::from(u32::MAX)) as u32)
+            Ran {
+                idle_ms: Some(r.idle_ms.clamp(0.0, f64::from(u32::MAX)) as u32),
+                refused,
+            }
         }
         Err(e) => {
+            // The page is navigating away or the tab went: the next
+            // snapshot (or the window event) tells which.
             crate::console_warn(&format!("actuator unreachable: {e}"));
-            None
+            Ran {
+                idle_ms: None,
+                refused: true,
+            }
         }
     }
 }
@@ -531,12 +559,14 @@ fn report_of(r: &Running, state: JobState) -> JobReport {
     }
 }
 
-async fn send_report(r: &mut Running, state: JobState) {
+/// Reports progress without waiting for the panel or the popup: the job
+/// goes on with the page while the report travels.
+fn send_report(r: &mut Running, state: JobState) {
     r.seq += 1;
     let report = report_of(r, state);
     persist(r);
-    publish_status().await;
-    panel_api::report(&r.provision.panel, report).await;
+    wasm_bindgen_futures::spawn_local(publish_status());
+    panel_api::report_later(&r.provision.panel, report);
 }
 
 /// Ends a job: screenshot, log entry, final report kept, state cleared,
@@ -593,11 +623,18 @@ async fn finish(mut r: Running, ending: Ending) {
         }
         queue::remember_finished(s, report);
     });
-    if let Some(w) = r.window_id {
-        let _ = windows::remove(w).await;
-    }
-    publish_status().await;
-    panel_api::flush_outbox().await;
+    // The window closes while the final report travels (after the progress
+    // reports, so the panel sees them in order).
+    let close = async {
+        if let Some(w) = r.window_id {
+            let _ = windows::remove(w).await;
+        }
+    };
+    let deliver = async {
+        panel_api::progress_sent().await;
+        panel_api::flush_outbox().await;
+    };
+    futures::join!(close, deliver, publish_status());
 }
 
 /// Marks a queued request cancelled without running it.
