@@ -19,7 +19,7 @@
 
   // How long the DOM must stay quiet before a snapshot is sent. Not a sleep:
   // the timer restarts on every mutation, so it measures "settled".
-  const SETTLE_MS = 60;
+  const SETTLE_MS = 10;
   const MAX_TEXT = 200;
   const MAX_CLASS = 120;
   const MAX_ELEMENTS = 400;

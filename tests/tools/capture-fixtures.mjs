@@ -67,13 +67,20 @@ try {
     const { snapshots = [] } = await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.get('snapshots'));
     const dir = path.join(OUT, label);
     mkdirSync(dir, { recursive: true });
-    const seen = new Set();
-    for (const s of snapshots) {
-      if (s.page === 'loading' || seen.has(s.page)) continue;
-      seen.add(s.page);
+    // Per page, the last snapshot of its first visit: the state the job
+    // acted on (the earlier ones of a visit may show the page half-loaded).
+    const kept = new Map();
+    snapshots.forEach((s, i) => {
+      if (s.page === 'loading') return;
+      const first = !kept.has(s.page);
+      const continues = kept.get(s.page)?.index === i - 1;
+      if (first || continues) kept.set(s.page, { index: i, s });
+    });
+    const seen = new Set(kept.keys());
+    for (const [name, { s }] of kept) {
       // Stable across captures: no random document ids in checked-in files.
-      s.snapshot.document = `${label}-${s.page}`;
-      writeFileSync(path.join(dir, `${s.page}.json`), JSON.stringify(s, null, 1) + '\n');
+      s.snapshot.document = `${label}-${name}`;
+      writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(s, null, 1) + '\n');
     }
     console.log(`✔ ${label}: ${final.state} ${final.error?.code ?? ''} — ${[...seen].join(', ')}`);
   }
