@@ -62,7 +62,10 @@ async function provisioning(latencyMs) {
     const walls = [];
     const transitions = [];
     const overheads = [];
-    const outside = []; // wall time minus the time the simulator was serving, per transition
+    const views = []; // page transitions per run, as the job counted them
+    const outsideTotal = []; // wall time minus the time the simulator was serving
+    const outside = []; // ... per page transition
+    const outsidePerStep = []; // ... per reported step
     for (let i = 0; i < RUNS; i++) {
       const u = users.find((x) => x.userPrincipalName === `scenario${i}@contoso.com`);
       const { pass } = await api.createTap(u.id);
@@ -76,11 +79,17 @@ async function provisioning(latencyMs) {
       const steps = new Set(panel.reports(msg.requestId).map((r) => r.step)).size;
       transitions.push(steps);
       const { intervals } = await api.timings(u0);
-      outside.push((wall - covered(intervals, u0, u1)) / steps);
+      const { logs = [] } = await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.get('logs'));
+      const log = logs.find((l) => l.requestId === msg.requestId);
+      if (!log?.views) throw new Error(`run ${i}: the log entry counts no page views`);
+      views.push(log.views);
+      overheads.push(...(log.overheadMs || []));
+      const notSim = wall - covered(intervals, u0, u1);
+      outsideTotal.push(notSim);
+      outside.push(notSim / log.views);
+      outsidePerStep.push(notSim / steps);
     }
-    const { logs = [] } = await (await browser.serviceWorker()).evaluate(() => chrome.storage.local.get('logs'));
-    for (const l of logs) overheads.push(...(l.overheadMs || []));
-    return { walls, transitions, overheads, outside };
+    return { walls, transitions, views, overheads, outside, outsidePerStep, outsideTotal };
   } finally {
     await browser.close();
     await panel.close();
@@ -94,15 +103,17 @@ console.log(`  simulator latency   0 ms   ${ms(median(at0.walls)).padStart(10)} 
 const at150 = await provisioning(150);
 console.log(`  simulator latency 150 ms   ${ms(median(at150.walls)).padStart(10)}   (${median(at150.transitions)} steps; per step ${ms(median(at150.walls) / median(at150.transitions))})`);
 floors.push(`one provisioning under ${ms(FLOOR.wallMs)} at latency 0: ${verdict(median(at0.walls) < FLOOR.wallMs)} (${ms(median(at0.walls))})`);
-console.log('\nOverhead per transition: wall time minus the time the simulator was serving a request, per step');
-console.log('  (browser networking, rendering and scripts, plus the automation: settle window, messaging, decisions)');
-console.log(`  simulator latency   0 ms   median ${ms(median(at0.outside))}`);
-console.log(`  simulator latency 150 ms   median ${ms(median(at150.outside))}`);
-floors.push(`overhead under ${ms(FLOOR.overheadMs)} per transition (wall minus simulator, latency 0): ${verdict(median(at0.outside) < FLOOR.overheadMs)} (${ms(median(at0.outside))})`);
+console.log('\nOverhead: wall time minus the time the simulator was serving a request');
+console.log('  (browser networking, page loading and rendering, the vault, and the automation: settle window, messaging, decisions)');
+console.log('  A page transition is a view the job passed through: a new document, or the next view within one (a dialog step).');
+for (const [label, r] of [['  0', at0], ['150', at150]]) {
+  console.log(`  simulator latency ${label} ms   per provisioning ${ms(median(r.outsideTotal))}   ${median(r.views)} page transitions: per transition ${ms(median(r.outside))}   (per reported step ${ms(median(r.outsidePerStep))})`);
+}
+floors.push(`overhead under ${ms(FLOOR.overheadMs)} per page transition (wall minus simulator, latency 0): ${verdict(median(at0.outside) < FLOOR.overheadMs)} (${ms(median(at0.outside))})`);
 const all = [...at0.overheads, ...at150.overheads].sort((a, b) => a - b);
 const p90 = all[Math.floor(all.length * 0.9)] ?? 0;
 console.log(`\nThe automation's own share: from the page's last DOM change to the extension acting on it`);
-console.log(`  (the 60 ms settle window, messaging, the engine's decision), measured by the page's clock over ${all.length} transitions`);
+console.log(`  (the 10 ms settle window, messaging, the engine's decision), measured by the page's clock over ${all.length} actions`);
 console.log(`  median ${ms(median(all))}   p90 ${ms(p90)}   max ${ms(all[all.length - 1] ?? 0)}`);
 
 const browser = await launchBrowser();
