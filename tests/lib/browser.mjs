@@ -1,7 +1,7 @@
 // Launches Debian's Chromium with the built extension, the Microsoft hostnames
 // mapped to the simulator, and the simulator's certificate accepted.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CHROMIUM, DIST, EXTENSION_ID } from './paths.mjs';
@@ -9,14 +9,15 @@ import { CHROMIUM, DIST, EXTENSION_ID } from './paths.mjs';
 const WORKER_TIMEOUT_MS = 15_000;
 
 /**
- * @param {{sim?: {hostResolverRules: string, spki: string}, incognito?: boolean, headful?: boolean}} opts
+ * @param {{sim?: {hostResolverRules: string, spki: string}, incognito?: boolean, headful?: boolean, extensionDir?: string}} opts
  *   incognito: turn on "Allow in Incognito" (default true).
+ *   extensionDir: the unpacked extension to load (default the build in dist/).
  */
-export async function launchBrowser({ sim, incognito = true, headful = !!process.env.HEADFUL, extraArgs = [] } = {}) {
+export async function launchBrowser({ sim, incognito = true, headful = !!process.env.HEADFUL, extraArgs = [], extensionDir = DIST } = {}) {
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'pp-profile-'));
   const args = [
-    `--disable-extensions-except=${DIST}`,
-    `--load-extension=${DIST}`,
+    `--disable-extensions-except=${extensionDir}`,
+    `--load-extension=${extensionDir}`,
     // Quiet on a closed network: no background fetches to Google.
     '--no-first-run', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-quic', '--disable-gpu',
@@ -113,4 +114,18 @@ export class Browser {
     await this.context.close();
     rmSync(this.userDataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A copy of the built extension with optional host permissions already
+ * granted, as if the administrator had accepted Chrome's prompt (headless
+ * Chromium cannot show it). The `key` stays, so the id is the same.
+ */
+export function extensionWithGrantedHosts(hosts) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pp-ext-'));
+  cpSync(DIST, dir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.host_permissions = [...(manifest.host_permissions || []), ...hosts];
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return dir;
 }
