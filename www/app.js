@@ -271,9 +271,10 @@ $('sync-users').addEventListener('click', async () => {
   $('users-message').textContent = 'Importing users from Entra ID…';
   try {
     const r = await api('POST', '/api/users/sync');
-    $('users-message').textContent = `Imported ${r.imported} users (${r.added} new, ${r.removed} removed${r.skipped ? `, ${r.skipped} skipped` : ''}).`;
     state.offset = 0;
+    // The table first, then the message: it describes what is shown.
     await loadUsers();
+    $('users-message').textContent = `Imported ${r.imported} users (${r.added} new, ${r.removed} removed${r.skipped ? `, ${r.skipped} skipped` : ''}).`;
   } catch (e) {
     $('users-message').textContent = '';
     flash(errorText(e), 'danger');
