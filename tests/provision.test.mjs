@@ -165,6 +165,25 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     });
   }
 
+  test('a tenant whose FIDO2 policy forbids adding keys: policyDisallows with a hint; once allowed, the next job succeeds', async () => {
+    const upn = 'scenario5@contoso.com';
+    const { fido2Policy: policy } = await api.tenant();
+    const keysBefore = await keyCount(upn);
+    await api.patchTenant({ fido2Policy: { ...policy, allowSelfServiceSetup: false } });
+    let final;
+    try {
+      ({ final } = await provision(upn));
+    } finally {
+      await api.patchTenant({ fido2Policy: policy });
+    }
+    assert.equal(final.state, 'failed');
+    assert.equal(final.error.code, 'policyDisallows', final.error.message);
+    assert.match(final.error.hint, /Authentication methods|policy/i);
+    assert.equal(await keyCount(upn), keysBefore);
+    const next = await provision(upn);
+    assert.equal(next.final.state, 'succeeded', JSON.stringify(next.final.error));
+  });
+
   test('pages slower than the step timeout end as stepTimeout naming the step; the next job succeeds', async () => {
     const upn = 'scenario9@contoso.com';
     const worker = await browser.serviceWorker();
@@ -182,7 +201,7 @@ describe('automatic provisioning (extension + simulator + vault)', () => {
     assert.equal(final.state, 'failed');
     assert.equal(final.error.code, 'stepTimeout', final.error.message);
     assert.match(final.error.message, /^Step signIn\.\w+ did not finish within 5 s/, final.error.message);
-    assert.equal(await keyCount(upn), 0);
+    assert.equal(await keyCount(upn), keysBefore);
     const next = await provision(upn);
     assert.equal(next.final.state, 'succeeded', JSON.stringify(next.final.error));
   });
