@@ -20,6 +20,9 @@
   // How long the DOM must stay quiet before a snapshot is sent. Not a sleep:
   // the timer restarts on every mutation, so it measures "settled".
   const SETTLE_MS = 10;
+  // A page that never stops changing (a script-driven spinner) still gets
+  // looked at: a snapshot at least this often while mutations go on.
+  const MAX_WAIT_MS = 250;
   const MAX_TEXT = 200;
   const MAX_CLASS = 120;
   const MAX_ELEMENTS = 400;
@@ -122,9 +125,19 @@
     // The worker may be restarting; a lost snapshot is replaced by the next.
     chrome.runtime.sendMessage(msg).catch(() => {});
   }
+  let pendingSince = 0;
   function schedule() {
-    lastMutationAt = performance.now();
+    const now = performance.now();
+    lastMutationAt = now;
     if (timer) clearTimeout(timer);
+    else pendingSince = now;
+    // Sent from here, not from a timer: a page changing every few
+    // milliseconds would clear a timer before it fired (the browser clamps
+    // nested timers to 4 ms).
+    if (now - pendingSince >= MAX_WAIT_MS) {
+      send();
+      return;
+    }
     timer = setTimeout(send, SETTLE_MS);
   }
 

@@ -195,6 +195,10 @@ pub struct Scenarios {
     pub locale: Option<String>,
     /// Where the sign-in page asks for the TAP: "accesspass" (default), "passwd", "otc".
     pub dom_variant: Option<String>,
+    /// Security info never stops changing its DOM (a script-driven
+    /// indicator ticking every few milliseconds, as pages with live timers
+    /// do): it never settles.
+    pub busy_page: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -164,6 +164,7 @@ async fn security_info(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Re
         "legacyApi": "https://account.activedirectory.windowsazure.com/securityinfo",
         "upn": user.user_principal_name,
         "displayName": user.display_name,
+        "busy": user.scenarios.busy_page,
     });
     let mut strings = table(lang);
     // The banner for ErrorCode 21 names the tenant's limit, not a fixed 10.

@@ -228,6 +228,13 @@
   }
 
   render();
+  if (cfg.busy) {
+    // The busyPage scenario: a DOM that never stops changing.
+    var tick = el("div", { "class": "si-ticker", "aria-hidden": "true" });
+    document.body.appendChild(tick);
+    var n = 0;
+    setInterval(function () { tick.textContent = String(n++); }, 4);
+  }
   api("/api/session/authorize", {}).then(function (j) {
     sessionCtx = j.sessionCtxV2;
     return loadMethods();

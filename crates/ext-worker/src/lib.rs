@@ -342,8 +342,14 @@ pub async fn on_internal_message(message: JsValue, sender: JsValue) -> JsValue {
     if sender.id.as_deref() != Some(chrome_api::runtime::id().as_str()) {
         return JsValue::from_bool(false);
     }
-    let Ok(msg) = serde_wasm_bindgen::from_value::<ActuatorMessage>(message) else {
-        return JsValue::from_bool(false);
+    let msg = match serde_wasm_bindgen::from_value::<ActuatorMessage>(message) {
+        Ok(m) => m,
+        Err(e) => {
+            // Says which field, never the page's data.
+            let what: String = e.to_string().chars().take(120).collect();
+            console_warn(&format!("a message from a page was not understood: {what}"));
+            return JsValue::from_bool(false);
+        }
     };
     let Some(tab) = sender.tab.clone() else {
         return JsValue::from_bool(false);
