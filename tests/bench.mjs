@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DIST } from './lib/paths.mjs';
 import { launchBrowser } from './lib/browser.mjs';
-import { startSim, testSeed } from './lib/sim.mjs';
-import { simApi } from './lib/sim-api.mjs';
+import { testSeed } from './lib/sim.mjs';
+import { startStack } from './lib/stack.mjs';
 import { startFakePanel } from './lib/fake-panel.mjs';
 import { median, ms, kb } from './lib/report.mjs';
 
@@ -50,15 +50,8 @@ function covered(intervals, from, to) {
 
 /** Provisions RUNS users one after another; returns wall times and steps. */
 async function provisioning(latencyMs) {
-  const sim = await startSim({ seed: testSeed(RUNS), latencyMs });
-  const api = simApi(sim);
-  const panel = await startFakePanel();
-  const browser = await launchBrowser({ sim });
+  const { api, panel, browser, page, tenantId, user, close } = await startStack({ seed: testSeed(RUNS), latencyMs });
   try {
-    const tenantId = (await api.tenant()).id;
-    const users = await api.users();
-    const page = await browser.context.newPage();
-    await page.goto(panel.origin);
     const walls = [];
     const transitions = [];
     const overheads = [];
@@ -67,7 +60,7 @@ async function provisioning(latencyMs) {
     const outside = []; // ... per page transition
     const outsidePerStep = []; // ... per reported step
     for (let i = 0; i < RUNS; i++) {
-      const u = users.find((x) => x.userPrincipalName === `scenario${i}@contoso.com`);
+      const u = user(`scenario${i}@contoso.com`);
       const { pass } = await api.createTap(u.id);
       const msg = panel.provisionMessage(u, { tap: pass, tenantId });
       const [t0, u0] = [performance.now(), Date.now()];
@@ -91,9 +84,7 @@ async function provisioning(latencyMs) {
     }
     return { walls, transitions, views, overheads, outside, outsidePerStep, outsideTotal };
   } finally {
-    await browser.close();
-    await panel.close();
-    await sim.stop();
+    await close();
   }
 }
 

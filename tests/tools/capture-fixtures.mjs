@@ -7,10 +7,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../lib/paths.mjs';
-import { launchBrowser } from '../lib/browser.mjs';
-import { startSim, testSeed } from '../lib/sim.mjs';
-import { simApi } from '../lib/sim-api.mjs';
-import { startFakePanel } from '../lib/fake-panel.mjs';
+import { testSeed } from '../lib/sim.mjs';
+import { startStack } from '../lib/stack.mjs';
 
 const OUT = path.join(ROOT, 'crates/engine/tests/fixtures');
 const CASES = [
@@ -32,24 +30,17 @@ const CASES = [
   ['fr-two-factor', 'scenario10@contoso.com', { twoFactorRequired: true, locale: 'fr' }, null, 'failed', 'twoFactorRequired'],
 ];
 
-const sim = await startSim({ seed: testSeed(11) });
-const api = simApi(sim);
-const panel = await startFakePanel();
-const browser = await launchBrowser({ sim });
+const { api, panel, browser, page, tenantId, user, close } = await startStack({ seed: testSeed(11) });
 let failures = 0;
 try {
-  const tenantId = (await api.tenant()).id;
-  const users = await api.users();
   const worker = await browser.serviceWorker();
   await worker.evaluate(async () => {
     const { settings = {} } = await chrome.storage.local.get('settings');
     await chrome.storage.local.set({ settings: { ...settings, recordSnapshots: true } });
   });
-  const page = await browser.context.newPage();
-  await page.goto(panel.origin);
   rmSync(OUT, { recursive: true, force: true });
   for (const [label, upn, scenario, tenantPatch, wantState, wantCode] of CASES) {
-    const u = users.find((x) => x.userPrincipalName === upn);
+    const u = user(upn);
     if (Object.keys(scenario).length) await api.scenarios(u.id, scenario);
     if (tenantPatch) await api.patchTenant(tenantPatch);
     const { pass } = await api.createTap(u.id, { isUsableOnce: false });
@@ -85,8 +76,6 @@ try {
     console.log(`✔ ${label}: ${final.state} ${final.error?.code ?? ''} — ${[...seen].join(', ')}`);
   }
 } finally {
-  await browser.close();
-  await panel.close();
-  await sim.stop();
+  await close();
 }
 process.exit(failures ? 1 : 0);

@@ -1,24 +1,15 @@
 // One automatic provisioning, laid out on one clock: when the simulator was
 // serving, when the panel got reports, and the job's own steps. For finding
 // where the time of a provisioning goes (`node tools/timeline.mjs`).
-import { launchBrowser } from '../lib/browser.mjs';
-import { startSim, testSeed } from '../lib/sim.mjs';
-import { simApi } from '../lib/sim-api.mjs';
-import { startFakePanel } from '../lib/fake-panel.mjs';
+import { testSeed } from '../lib/sim.mjs';
+import { startStack } from '../lib/stack.mjs';
 
 const RUNS = Number(process.env.RUNS || 2);
 const latencyMs = Number(process.env.LATENCY_MS || 0);
-const sim = await startSim({ seed: testSeed(RUNS), latencyMs });
-const api = simApi(sim);
-const panel = await startFakePanel();
-const browser = await launchBrowser({ sim });
+const { api, panel, browser, page, tenantId, user, close } = await startStack({ seed: testSeed(RUNS), latencyMs });
 try {
-  const tenantId = (await api.tenant()).id;
-  const users = await api.users();
-  const page = await browser.context.newPage();
-  await page.goto(panel.origin);
   for (let i = 0; i < RUNS; i++) {
-    const u = users.find((x) => x.userPrincipalName === `scenario${i}@contoso.com`);
+    const u = user(`scenario${i}@contoso.com`);
     const { pass } = await api.createTap(u.id);
     const msg = panel.provisionMessage(u, { tap: pass, tenantId, visible: !!process.env.VISIBLE });
     const t0 = Date.now();
@@ -36,7 +27,5 @@ try {
     for (const [t, text] of rows) console.log(`  +${String(Math.round(t - t0)).padStart(5)} ms  ${text}`);
   }
 } finally {
-  await browser.close();
-  await panel.close();
-  await sim.stop();
+  await close();
 }
