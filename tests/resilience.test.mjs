@@ -12,7 +12,7 @@ import { startFakePanel } from './lib/fake-panel.mjs';
 describe('resilience', () => {
   let sim, api, browser, panel, page, tenantId, users, worker;
   before(async () => {
-    sim = await startSim({ seed: testSeed(10) });
+    sim = await startSim({ seed: testSeed(13) });
     api = simApi(sim);
     tenantId = (await api.tenant()).id;
     users = await api.users();
@@ -123,6 +123,34 @@ describe('resilience', () => {
     await panel.finalReport(next.requestId);
     const final = await panel.finalReport(msg.requestId, 5_000);
     assert.equal(final.state, 'succeeded');
+  });
+
+  test('a panel that takes reports and never answers holds no job up; its reports arrive once it answers again', async () => {
+    const [u, v, w] = [user(10), user(11), user(12)];
+    const status = async (requestId) => (await browser.sendFrom(page, { type: 'status', requestId })).job;
+    const finished = async (requestId, timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      for (let s = await status(requestId); s?.state !== 'succeeded'; s = await status(requestId)) {
+        assert.ok(Date.now() < deadline, `${requestId} did not finish within ${timeoutMs} ms: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 100)); // polling the extension's status from the test
+      }
+    };
+    panel.setHanging(true);
+    const t0 = Date.now();
+    const mu = await start(u);
+    const mv = await start(v);
+    // Each report the panel holds would take the browser's 20 s fetch
+    // timeout; two jobs of a dozen reports finish well before one of them.
+    await finished(mu.requestId, 15_000);
+    await finished(mv.requestId, 15_000);
+    assert.ok(Date.now() - t0 < 15_000, `two jobs took ${Date.now() - t0} ms`);
+    assert.equal((await api.keys(v.id)).length, 1);
+    panel.setHanging(false);
+    // The next job's first report sends what the outbox kept.
+    const mw = await start(w);
+    assert.equal((await panel.finalReport(mw.requestId)).state, 'succeeded');
+    assert.equal((await panel.finalReport(mu.requestId, 5_000)).state, 'succeeded');
+    assert.equal((await panel.finalReport(mv.requestId, 5_000)).state, 'succeeded');
   });
 
   test('one request per user at a time; the same request id is accepted once; queued requests can be cancelled', async () => {

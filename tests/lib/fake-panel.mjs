@@ -41,6 +41,8 @@ export async function startFakePanel() {
   const vault = startVault(stateDir);
   const requests = new Map(); // requestId -> {token, userId, reports: [], attestations: 0, waiters: []}
   let down = false; // simulate an unreachable panel for the report endpoint
+  let hanging = false; // ... or one that takes reports and never answers
+  const held = [];
   const cors = {
     'access-control-allow-origin': `chrome-extension://${EXTENSION_ID}`,
     'access-control-allow-headers': 'authorization, content-type',
@@ -78,6 +80,7 @@ export async function startFakePanel() {
       return out.error ? send(422, { error: { code: 'vault', message: out.error } }) : send(200, out);
     }
     if (down) { res.destroy(); return; }
+    if (hanging) { held.push(res); return; } // never answered, until released
     r.reports.push(body);
     for (const w of r.waiters.splice(0)) w();
     return res.writeHead(204, cors), res.end();
@@ -110,6 +113,11 @@ export async function startFakePanel() {
     attestations: (requestId) => requests.get(requestId)?.attestations ?? 0,
     assertions: (requestId) => requests.get(requestId)?.assertions ?? 0,
     setDown(v) { down = v; },
+    /** Holds report requests unanswered; turning it off drops the held ones. */
+    setHanging(v) {
+      hanging = v;
+      if (!v) for (const res of held.splice(0)) res.destroy();
+    },
     /** Resolves when the next report of a request arrives (or after `timeoutMs`). */
     nextReport(requestId, timeoutMs) {
       const r = requests.get(requestId);

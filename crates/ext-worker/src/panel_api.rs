@@ -134,8 +134,11 @@ async fn send(p: &Pending) -> Result<(), PanelError> {
 
 thread_local! {
     /// Held for every read-modify-write of the outbox: a final report being
-    /// kept while a flush rewrites the list must not be lost.
+    /// kept while a flush rewrites the list must not be lost. Never held
+    /// across a network call, so keeping a report never waits for the panel.
     static OUTBOX_LOCK: Arc<Mutex<()>> = Arc::new(Mutex::new(()));
+    /// Held by the one flush that runs at a time.
+    static FLUSH_LOCK: Arc<Mutex<()>> = Arc::new(Mutex::new(()));
 }
 
 async fn lock_outbox() -> futures::lock::OwnedMutexGuard<()> {
@@ -162,20 +165,30 @@ thread_local! {
     /// they reach the panel in order.
     static PROGRESS_TAIL: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>> =
         const { RefCell::new(None) };
+    /// The newest progress report handed over: (request id, seq).
+    static PROGRESS_NEWEST: RefCell<(String, u32)> = const { RefCell::new((String::new(), 0)) };
 }
+
+/// How long a final report waits for the progress reports before it.
+const PROGRESS_DRAIN_MS: u32 = 2_000;
 
 /// Sends a progress report in the background: the job does not wait for the
 /// panel between pages (a slow panel would otherwise slow every job down).
-/// Reports still go one after the other, in order; [`progress_sent`] waits
-/// for them before a final report goes out.
+/// Reports go one after the other, in order; one that a newer report of the
+/// same request overtook while it waited (a slow panel) is not sent.
 pub fn report_later(endpoints: &PanelEndpoints, report: JobReport) {
     let endpoints = endpoints.clone();
     let previous = PROGRESS_TAIL.with(|t| t.borrow_mut().take());
+    PROGRESS_NEWEST.with(|n| *n.borrow_mut() = (report.request_id.clone(), report.seq));
     let next = async move {
         if let Some(previous) = previous {
             previous.await;
         }
-        send_progress(&endpoints, report).await;
+        let superseded = PROGRESS_NEWEST
+            .with(|n| n.borrow().0 == report.request_id && n.borrow().1 > report.seq);
+        if !superseded {
+            send_progress(&endpoints, report).await;
+        }
     }
     .boxed_local()
     .shared();
@@ -183,12 +196,14 @@ pub fn report_later(endpoints: &PanelEndpoints, report: JobReport) {
     wasm_bindgen_futures::spawn_local(next);
 }
 
-/// Resolves when every progress report handed to [`report_later`] has been
-/// sent (or has failed).
+/// Resolves when the progress reports handed to [`report_later`] have been
+/// sent (or have failed), or after [`PROGRESS_DRAIN_MS`]: a final report
+/// goes out after them when it can, but never waits long for them.
 pub async fn progress_sent() {
     let tail = PROGRESS_TAIL.with(|t| t.borrow().clone());
     if let Some(tail) = tail {
-        tail.await;
+        let timer = gloo::timers::future::TimeoutFuture::new(PROGRESS_DRAIN_MS);
+        futures::future::select(tail, timer).await;
     }
 }
 
@@ -228,34 +243,44 @@ pub async fn keep_final(endpoints: &PanelEndpoints, report: JobReport) {
 }
 
 /// Sends what the outbox holds, oldest first; keeps what still fails and
-/// sets an alarm to try again.
+/// sets an alarm to try again. One flush runs at a time; reports kept while
+/// it sends stay for the next.
 pub async fn flush_outbox() {
-    let _guard = lock_outbox().await;
-    let out = outbox().await;
+    let _flushing = FLUSH_LOCK.with(Arc::clone).lock_owned().await;
+    let out = {
+        let _guard = lock_outbox().await;
+        outbox().await
+    };
     if out.is_empty() {
         return;
     }
     let now = js_sys::Date::now() as u64;
-    let mut keep = Vec::new();
-    for p in out {
+    // Delivered, refused for good, or too old: (request id, seq).
+    let mut done: Vec<(String, u32)> = Vec::new();
+    for p in &out {
+        let key = (p.report.request_id.clone(), p.report.seq);
         if now.saturating_sub(p.report.at_ms) > OUTBOX_MAX_AGE_MS {
+            done.push(key);
             continue;
         }
-        match send(&p).await {
-            Ok(()) => {}
-            Err(e) if permanent(&e) => crate::console_warn(&format!(
-                "final report for {} refused, not re-sent: {e}",
-                p.report.request_id
-            )),
-            Err(e) => {
+        match send(p).await {
+            Ok(()) => done.push(key),
+            Err(e) if permanent(&e) => {
                 crate::console_warn(&format!(
-                    "final report for {} kept for re-sending: {e}",
+                    "final report for {} refused, not re-sent: {e}",
                     p.report.request_id
                 ));
-                keep.push(p);
+                done.push(key);
             }
+            Err(e) => crate::console_warn(&format!(
+                "final report for {} kept for re-sending: {e}",
+                p.report.request_id
+            )),
         }
     }
+    let _guard = lock_outbox().await;
+    let mut keep = outbox().await;
+    keep.retain(|p| !done.contains(&(p.report.request_id.clone(), p.report.seq)));
     let _ = storage::set(Area::Local, OUTBOX_KEY, &keep).await;
     if !keep.is_empty() {
         let _ = chrome_api::alarms::once(OUTBOX_ALARM, 0.5).await;

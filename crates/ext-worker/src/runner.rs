@@ -63,7 +63,9 @@ pub fn kick() {
 /// still finishing (awaiting anything) would otherwise see the flag set,
 /// not start a loop, and wait until some later request came.
 async fn run_queue() {
-    panel_api::flush_outbox().await;
+    // Earlier jobs' final reports go out alongside, not before, the next
+    // job: a hanging panel must not hold the queue up.
+    wasm_bindgen_futures::spawn_local(panel_api::flush_outbox());
     loop {
         let next = queue::update(|s| {
             if let Some(r) = &s.running {
@@ -623,18 +625,19 @@ async fn finish(mut r: Running, ending: Ending) {
         }
         queue::remember_finished(s, report);
     });
-    // The window closes while the final report travels (after the progress
-    // reports, so the panel sees them in order).
+    // The final report travels in the background, after the progress
+    // reports (so the panel sees them in order): it is in the outbox
+    // already, and a slow or hanging panel must not hold the next job up.
+    wasm_bindgen_futures::spawn_local(async {
+        panel_api::progress_sent().await;
+        panel_api::flush_outbox().await;
+    });
     let close = async {
         if let Some(w) = r.window_id {
             let _ = windows::remove(w).await;
         }
     };
-    let deliver = async {
-        panel_api::progress_sent().await;
-        panel_api::flush_outbox().await;
-    };
-    futures::join!(close, deliver, publish_status());
+    futures::join!(close, publish_status());
 }
 
 /// Marks a queued request cancelled without running it.
