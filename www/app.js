@@ -202,6 +202,11 @@ async function loadUsers() {
 
 function renderUsers() {
   const body = $('users-body');
+  // A refresh keeps keyboard focus where it was (the same user's link or
+  // check box), instead of dropping it to the page.
+  const focused = document.activeElement;
+  const focusedUser = body.contains(focused) ? focused.closest('tr')?.dataset.user : undefined;
+  const focusedTag = focused?.tagName;
   clear(body);
   for (const u of state.users) {
     const checked = state.selected.has(u.id);
@@ -234,6 +239,10 @@ function renderUsers() {
   $('prev-page').disabled = state.offset === 0;
   $('next-page').disabled = to >= state.total;
   updateSelection();
+  if (focusedUser) {
+    const row = [...body.rows].find((r) => r.dataset.user === focusedUser);
+    row?.querySelector(focusedTag === 'INPUT' ? 'input' : 'a')?.focus();
+  }
 }
 
 function updateSelection() {
