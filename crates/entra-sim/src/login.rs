@@ -430,7 +430,27 @@ fn credential_page(
     err: Option<(u32, &str)>,
 ) -> Page {
     let _ = s;
-    let kind = cred_kind(u, unix_now());
+    credential_page_as(cred_kind(u, unix_now()), lang, flow, u, err)
+}
+
+/// The box a credential was posted from, shown again with its error: a
+/// TAP that propagated in the meantime does not turn a password error into
+/// a TAP page.
+fn posted_kind(kind: &str) -> CredKind {
+    match kind {
+        "passwd" => CredKind::Password,
+        "otc" => CredKind::Otc,
+        _ => CredKind::AccessPass,
+    }
+}
+
+fn credential_page_as(
+    kind: CredKind,
+    lang: &str,
+    flow: &str,
+    u: &User,
+    err: Option<(u32, &str)>,
+) -> Page {
     let (title, input, ps, view) = match kind {
         CredKind::AccessPass => (
             t(lang, "tap_title"),
@@ -750,8 +770,8 @@ async fn credential_step(
     // in tenants whose page asks for the TAP there (the `passwd` variant).
     let tap_box = kind != "passwd" || user.scenarios.dom_variant.as_deref() == Some("passwd");
     if value.is_empty() {
-        return credential_page(
-            s,
+        return credential_page_as(
+            posted_kind(kind),
             &lang,
             token,
             &user,
@@ -807,7 +827,8 @@ async fn credential_step(
         } else {
             (ERR_BAD_PASSWORD, t(&lang, "password_error"))
         };
-        return credential_page(s, &lang, token, &user, Some(err)).into_response();
+        return credential_page_as(posted_kind(kind), &lang, token, &user, Some(err))
+            .into_response();
     };
     s.record(
         "signin",

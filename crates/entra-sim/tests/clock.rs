@@ -308,6 +308,35 @@ async fn a_temporary_access_pass_expires_at_the_end_of_its_lifetime() {
 }
 
 #[tokio::test]
+async fn a_pass_that_propagates_while_the_password_page_shows_keeps_the_password_error() {
+    let t = start("clock-propagation").await;
+    let c = client(&t.sim);
+    scenarios(&c, ADELE, json!({"tapPropagationDelaySecs": 60})).await;
+    let tap = make_tap(&c, ADELE, json!({})).await;
+    let html = open_security_info(&c).await;
+    let (_, html) = text(submit(&c, LOGIN, &html, &[("loginfmt", ADELE)]).await).await;
+    assert!(
+        html.contains("name=\"passwd\""),
+        "not propagated yet: {html}"
+    );
+    set_clock(&c, json!({"advanceSecs": 120})).await;
+    // Typed into the password box as the pass propagated: the box that was
+    // posted comes back with the password error, not the TAP page with it
+    // (which would read as a wrong TAP).
+    let (_, html) = text(submit(&c, LOGIN, &html, &[("passwd", &tap)]).await).await;
+    assert!(html.contains("name=\"passwd\""), "{html}");
+    assert!(!html.contains("name=\"accesspass\""), "{html}");
+    assert_eq!(config(&html)["iErrorCode"], 50126, "{html}");
+    // Signing in again, the TAP box is there and takes the pass.
+    let c2 = client(&t.sim);
+    let html = open_security_info(&c2).await;
+    let (_, html) = text(submit(&c2, LOGIN, &html, &[("loginfmt", ADELE)]).await).await;
+    let (_, kmsi) = text(submit(&c2, LOGIN, &html, &[("accesspass", &tap)]).await).await;
+    assert_eq!(config(&kmsi)["pgid"], "KmsiInterrupt", "{kmsi}");
+    t.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_access_token_expires_at_the_end_of_its_lifetime() {
     let t = start("clock-token").await;
     let c = client(&t.sim);
