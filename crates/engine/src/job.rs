@@ -687,6 +687,10 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                         until_ms: (since + LIST_GRACE_MS).min(job.deadline_ms()),
                     };
                 }
+            } else {
+                // The grace is per visit: Security info shown again (after a
+                // restart) waits for its list again.
+                job.list_wait_since_ms = None;
             }
             match add {
                 Some(add) => (Step::SecurityInfo, vec![Command::Click { handle: *add }]),

@@ -464,6 +464,7 @@ fn security_info_before_its_method_list_waits_a_grace_then_clicks() {
         act(&decide(&mut j, &empty, 2_100)),
         [Command::Click { handle: 2 }]
     );
+    assert_eq!(j.list_wait_since_ms, None, "the next visit waits afresh");
     // A page variant whose list is not recognised: clicked after the grace.
     let mut k = job();
     decide(&mut k, &security_info("s1", &[]), 2_000);
