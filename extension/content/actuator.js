@@ -27,8 +27,8 @@
   const MAX_CLASS = 120;
   const MAX_ELEMENTS = 400;
   const SELECTOR = [
-    'input:not([type=hidden])', 'button', 'select', 'textarea', 'a[href]', '[role]',
-    'h1', 'h2', 'h3', 'label', '[id$="Description"]', '[id$="Error"]', '#ms-banner', '#errorMessage',
+    'input:not([type=hidden])', 'button', 'select', 'textarea', 'a[href]', '[role]', '[data-testid]',
+    'h1', 'h2', 'h3', 'label', 'form', '[id$="Description"]', '[id$="Error"]', '#ms-banner', '#errorMessage',
   ].join(',');
   const documentId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -53,17 +53,89 @@
     return r.width > 0 && r.height > 0;
   };
 
+  const clean = (raw) => String(raw || '').replace(/\s+/g, ' ').trim().slice(0, MAX_TEXT);
+
   const textOf = (el) => {
     // Inputs: their label-ish attributes, never their value.
     const raw = el.tagName === 'INPUT'
       ? (el.type === 'submit' || el.type === 'button' ? el.value : (el.placeholder || ''))
       : (el.innerText || el.textContent || '');
-    return raw.replace(/\s+/g, ' ').trim().slice(0, MAX_TEXT);
+    return clean(raw);
   };
 
   const attr = (el, name) => {
     const v = el.getAttribute(name);
     return v === null || v === '' ? undefined : v.slice(0, MAX_TEXT);
+  };
+
+  // The role a screen reader announces: the explicit one (first token), or
+  // the one the tag implies (HTML-AAM, the cases these pages use).
+  function roleOf(el) {
+    const explicit = (el.getAttribute('role') || '').trim().split(/\s+/)[0];
+    if (explicit) return explicit;
+    const tag = el.tagName;
+    if (tag === 'BUTTON') return 'button';
+    if (tag === 'A') return el.hasAttribute('href') ? 'link' : undefined;
+    if (tag === 'SELECT') return el.multiple ? 'listbox' : 'combobox';
+    if (tag === 'TEXTAREA') return 'textbox';
+    if (/^H[1-6]$/.test(tag)) return 'heading';
+    if (tag === 'INPUT') {
+      const t = (el.getAttribute('type') || 'text').toLowerCase();
+      if (['submit', 'button', 'reset', 'image'].includes(t)) return 'button';
+      if (t === 'checkbox') return 'checkbox';
+      if (t === 'radio') return 'radio';
+      return 'textbox';
+    }
+    return undefined;
+  }
+
+  // Text from the elements an aria-labelledby names.
+  const byIds = (ids) => ids.split(/\s+/).map((id) => document.getElementById(id))
+    .filter(Boolean).map((n) => n.innerText || n.textContent || '').join(' ');
+
+  // The accessible name, in the order the accname rules take it:
+  // aria-labelledby, aria-label, <label for>/wrapping label, text content,
+  // the value of input buttons, title, placeholder. Never an input's value.
+  function nameOf(el) {
+    const labelledby = el.getAttribute('aria-labelledby');
+    if (labelledby) {
+      const t = clean(byIds(labelledby));
+      if (t) return t;
+    }
+    const aria = clean(el.getAttribute('aria-label'));
+    if (aria) return aria;
+    const tag = el.tagName;
+    const isField = tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA';
+    if (isField && el.labels && el.labels.length) {
+      const t = clean(Array.from(el.labels, (l) => l.innerText || l.textContent || '').join(' '));
+      if (t) return t;
+    }
+    if (tag === 'INPUT') {
+      const t = (el.type || '').toLowerCase();
+      if (t === 'submit' || t === 'button' || t === 'reset') {
+        const v = clean(el.value);
+        if (v) return v;
+      }
+    } else if (!isField) {
+      const t = clean(el.innerText || el.textContent);
+      if (t) return t;
+    }
+    return clean(el.getAttribute('title') || el.getAttribute('placeholder') || el.getAttribute('alt'));
+  }
+
+  const isSubmit = (el) => {
+    if (el.tagName === 'BUTTON') return (el.getAttribute('type') || 'submit').toLowerCase() === 'submit';
+    if (el.tagName === 'INPUT') return ['submit', 'image'].includes((el.getAttribute('type') || '').toLowerCase());
+    return false;
+  };
+
+  const isDisabled = (el) => !!el.disabled || !!el.closest('[aria-disabled=true]')
+    || !!el.closest('fieldset[disabled]');
+
+  // aria-checked / aria-selected / aria-expanded as a boolean, if stated.
+  const state = (el, name) => {
+    const v = el.getAttribute(name);
+    return v === 'true' ? true : v === 'false' ? false : undefined;
   };
 
   // The sign-in pages' `$Config={...}` lives in an inline script; the
@@ -85,21 +157,37 @@
 
   function snapshot() {
     const list = [];
+    const docLang = document.documentElement.lang || '';
     for (const el of document.querySelectorAll(SELECTOR)) {
       if (list.length >= MAX_ELEMENTS) break;
       const dialog = el.closest('[role=dialog],[role=alertdialog]');
+      const form = el.form || el.closest('form');
+      const langEl = el.closest('[lang]');
+      const lang = langEl && langEl.lang !== docLang ? langEl.lang : undefined;
+      const field = el.tagName === 'INPUT' || el.tagName === 'TEXTAREA';
       list.push({
         handle: handleOf(el),
         tag: el.tagName.toLowerCase(),
         id: attr(el, 'id'),
         name: attr(el, 'name'),
         type: attr(el, 'type'),
-        role: attr(el, 'role'),
+        role: roleOf(el),
         ariaLabel: attr(el, 'aria-label'),
+        label: nameOf(el) || undefined,
         text: textOf(el),
         visible: isVisible(el),
-        enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+        enabled: !isDisabled(el),
         class: (el.getAttribute('class') || '').slice(0, MAX_CLASS),
+        testid: attr(el, 'data-testid'),
+        submit: isSubmit(el) || undefined,
+        form: form ? handleOf(form) : undefined,
+        // Whether a box has text: its length, never its value.
+        filled: field ? el.value.length > 0 : undefined,
+        checked: state(el, 'aria-checked') ?? state(el, 'aria-selected')
+          ?? (el.type === 'checkbox' || el.type === 'radio' ? el.checked : undefined),
+        expanded: state(el, 'aria-expanded'),
+        level: /^H[1-6]$/.test(el.tagName) ? Number(el.tagName[1]) : (Number(el.getAttribute('aria-level')) || undefined),
+        lang,
         dialog: dialog && dialog !== el ? handleOf(dialog) : undefined,
       });
     }
@@ -107,7 +195,8 @@
       document: documentId,
       url: location.href,
       title: document.title,
-      lang: document.documentElement.lang || '',
+      lang: docLang,
+      dir: document.documentElement.dir || document.body?.dir || '',
       httpStatus: performance.getEntriesByType('navigation')[0]?.responseStatus || 0,
       elements: list,
       config: pageConfig(),
@@ -148,13 +237,42 @@
     if (!el) return [null, 'notFound'];
     if (!el.isConnected) return [null, 'notConnected'];
     if (!isVisible(el)) return [null, 'notVisible'];
-    if (el.disabled || el.getAttribute('aria-disabled') === 'true') return [null, 'disabled'];
+    if (isDisabled(el)) return [el, 'disabled'];
     return [el, 'ok'];
   }
 
-  function click(handle) {
-    const [el, outcome] = target(handle);
-    if (!el) return outcome;
+  // A button that enables once its field is filled (Fluent UI's Next) is
+  // waited for, not failed: until the next DOM change that enables it, at
+  // most ENABLE_WAIT_MS. An event, not a sleep.
+  const ENABLE_WAIT_MS = 2000;
+  function whenEnabled(handle) {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (outcome) => {
+        if (done) return;
+        done = true;
+        observer.disconnect();
+        clearTimeout(timeout);
+        resolve(outcome);
+      };
+      const check = () => {
+        const [, outcome] = target(handle);
+        if (outcome !== 'disabled') finish(outcome);
+      };
+      const observer = new MutationObserver(check);
+      observer.observe(document.documentElement, { subtree: true, childList: true, attributes: true });
+      const timeout = setTimeout(() => finish('disabled'), ENABLE_WAIT_MS);
+      check();
+    });
+  }
+
+  async function click(handle) {
+    let [el, outcome] = target(handle);
+    if (outcome === 'disabled') {
+      outcome = await whenEnabled(handle);
+      el = outcome === 'ok' ? target(handle)[0] : null;
+    }
+    if (outcome !== 'ok' || !el) return outcome;
     el.scrollIntoView({ block: 'center', inline: 'center' });
     el.focus?.();
     el.click();
@@ -163,7 +281,7 @@
 
   function fill(handle, value) {
     const [el, outcome] = target(handle);
-    if (!el) return outcome;
+    if (outcome !== 'ok') return outcome;
     const proto = el instanceof HTMLInputElement ? HTMLInputElement.prototype
       : el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : null;
     if (!proto || el.readOnly) return 'notFillable';
@@ -176,11 +294,11 @@
     return 'ok';
   }
 
-  function run(commands) {
+  async function run(commands) {
     const idleMs = performance.now() - lastMutationAt;
     const outcomes = [];
     for (const c of commands) {
-      const outcome = c.op === 'click' ? click(c.handle)
+      const outcome = c.op === 'click' ? await click(c.handle)
         : c.op === 'fill' ? fill(c.handle, String(c.value ?? ''))
         : 'notFound';
       outcomes.push(outcome);
@@ -193,10 +311,12 @@
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     if (sender.id !== chrome.runtime.id) return false;
     if (msg?.type === 'run' && Array.isArray(msg.commands)) {
-      sendResponse(run(msg.commands));
-    } else if (msg?.type === 'snapshot') {
-      sendResponse(snapshot());
+      // Answered when the commands are carried out (a click may wait for
+      // its button to enable): keep the channel open.
+      run(msg.commands).then(sendResponse, () => sendResponse({ outcomes: ['notFound'], idleMs: 0 }));
+      return true;
     }
+    if (msg?.type === 'snapshot') sendResponse(snapshot());
     return false;
   });
 

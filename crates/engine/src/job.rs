@@ -32,9 +32,9 @@ pub const ERR_EMPTY_INPUT: u32 = 90100;
 /// these once it knows the user has a pass, so the pass is wrong, not late.
 pub const ERR_TAP: std::ops::RangeInclusive<u32> = 130_500..=130_599;
 
-/// Where the sign-in check starts: a fresh sign-in to My Sign-Ins
-/// (`prompt=login` ignores the session the registration left).
-pub const SIGN_IN_CHECK_URL: &str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=19db86c3-b2b9-44cc-b339-36da233a3be2&redirect_uri=https%3A%2F%2Fmysignins.microsoft.com%2F&response_type=code&response_mode=form_post&scope=openid%20profile&prompt=login&state=%2Fsecurity-info";
+/// How often "Try again" is pressed on a transient wizard error before the
+/// job fails with the page's text.
+pub const MAX_WIZARD_RETRIES: u32 = 2;
 
 /// Where a job starts: Security info redirects to sign-in.
 pub const START_URL: &str = "https://mysignins.microsoft.com/security-info";
@@ -80,6 +80,8 @@ pub enum Step {
     Username,
     AccessPass,
     StaySignedIn,
+    /// A skippable interrupt after sign-in.
+    Interrupt,
     SecurityInfo,
     AddMethod,
     UsbDevice,
@@ -102,6 +104,7 @@ impl Step {
             Step::Username => "signIn.username",
             Step::AccessPass => "signIn.accessPass",
             Step::StaySignedIn => "signIn.staySignedIn",
+            Step::Interrupt => "signIn.interrupt",
             Step::SecurityInfo => "securityInfo.open",
             Step::AddMethod => "securityInfo.addMethod",
             Step::UsbDevice => "securityInfo.usbDevice",
@@ -122,6 +125,7 @@ impl Step {
             Step::Username => 0.08,
             Step::AccessPass => 0.16,
             Step::StaySignedIn => 0.24,
+            Step::Interrupt => 0.28,
             Step::SecurityInfo => 0.32,
             Step::AddMethod => 0.40,
             Step::UsbDevice => 0.48,
@@ -149,9 +153,20 @@ pub enum TypedValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase")]
 pub enum Command {
-    Click { handle: Handle },
-    Fill { handle: Handle, value: TypedValue },
-    Navigate { url: String },
+    Click {
+        handle: Handle,
+    },
+    Fill {
+        handle: Handle,
+        value: TypedValue,
+    },
+    Navigate {
+        url: String,
+    },
+    /// Removes Microsoft's cookies from the job's (incognito) cookie store,
+    /// so the next page load signs in afresh: the sign-in check starts as a
+    /// person would, from Security info, not from a hand-built URL.
+    ClearCookies,
 }
 
 /// What to do next.
@@ -272,6 +287,9 @@ pub struct Job {
     /// The last view counted: (document, page signature).
     #[serde(default)]
     pub last_view: Option<(String, String)>,
+    /// How often "Try again" was pressed on a wizard error.
+    #[serde(default)]
+    pub wizard_retries: u32,
 }
 
 impl Job {
@@ -313,6 +331,7 @@ impl Job {
             views: 0,
             list_wait_since_ms: None,
             last_view: None,
+            wizard_retries: 0,
         }
     }
 
@@ -372,6 +391,17 @@ impl Job {
         });
         self.step = step;
         self.step_started_ms = now_ms;
+    }
+
+    /// Records an event in the timeline without changing step (a retry, a
+    /// skipped interrupt).
+    fn note(&mut self, what: &str, page: &Page, now_ms: u64) {
+        self.timeline.push(StepRecord {
+            step: what.into(),
+            started_ms: now_ms,
+            ended_ms: Some(now_ms),
+            page: page.kind().into(),
+        });
     }
 
     /// The WebAuthn ceremony happened (the vault or the browser answered the
@@ -468,6 +498,43 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             });
         }
         Page::SecurityInfoError { text } => return fail(classify_security_info_error(text, &upn)),
+        // A transient error with "Try again": press it a bounded number of
+        // times (each press logged), then fail with the page's words. An
+        // error that names a cause (a policy, the key limit) is final.
+        Page::Retryable { text, retry } if job.mode == Mode::Automatic => {
+            let failure = classify_security_info_error(text, &upn);
+            let transient = matches!(failure, Failure::RegistrationFailed { .. });
+            // Our press may still be taking effect (the dialog works on
+            // it); the same error still shown after the retry pause is a
+            // new failure.
+            if let Some(l) = &job.last
+                && l.signature == "retryable"
+                && l.document == snap.document
+                && !l.refused
+                && now_ms < l.at_ms + job.timeouts.retry_after_ms
+            {
+                return Decision::Wait {
+                    until_ms: (l.at_ms + job.timeouts.retry_after_ms).min(job.deadline_ms()),
+                };
+            }
+            if !transient || job.wizard_retries >= MAX_WIZARD_RETRIES {
+                return fail(failure);
+            }
+            job.wizard_retries += 1;
+            let what = format!("securityInfo.tryAgain#{}", job.wizard_retries);
+            job.note(&what, &page, now_ms);
+            job.step_started_ms = now_ms;
+            job.last = Some(LastAction {
+                signature: "retryable".into(),
+                document: snap.document.clone(),
+                at_ms: now_ms,
+                attempts: 1,
+                refused: false,
+            });
+            return Decision::Act {
+                commands: vec![Command::Click { handle: *retry }],
+            };
+        }
         Page::FidoCreate { error: Some(text) } => {
             return fail(if locale::contains(text, locale::KEY_REQUIREMENTS) {
                 Failure::AttestationRejected {
@@ -658,6 +725,14 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             )
         }
         Page::StaySignedIn { no, .. } => (Step::StaySignedIn, vec![Command::Click { handle: *no }]),
+        // Never the interrupt's own "Next" (it would set up another method).
+        Page::Interrupt { skip, .. } => (Step::Interrupt, vec![Command::Click { handle: *skip }]),
+        // Only the sign-in check goes there (handled there).
+        Page::SignInOptions { .. } => {
+            return Decision::Wait {
+                until_ms: job.deadline_ms(),
+            };
+        }
         Page::SecurityInfo { add, banner, .. } => {
             if job.step > Step::SecurityInfo {
                 // The wizard closed on an error and Security info says why
@@ -707,10 +782,16 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
             chosen,
             add,
         } => {
-            let cmd = match (option, chosen, add) {
-                (_, true, Some(add)) => Command::Click { handle: *add },
-                (Some(option), _, _) => Command::Click { handle: *option },
-                _ => Command::Click { handle: *combobox },
+            let cmd = match (option, chosen, add, combobox) {
+                (_, true, Some(add), _) => Command::Click { handle: *add },
+                (Some(option), _, _, _) => Command::Click { handle: *option },
+                (None, _, _, Some(combobox)) => Command::Click { handle: *combobox },
+                // A list without the method we take: nothing to choose.
+                (None, _, _, None) => {
+                    return fail(Failure::RegistrationFailed {
+                        detail: "Security info offers neither a security key nor a passkey".into(),
+                    });
+                }
             };
             (Step::AddMethod, vec![cmd])
         }
@@ -740,7 +821,10 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         ),
         Page::AllSet { done } => (Step::Finish, vec![Command::Click { handle: *done }]),
         // Handled above.
-        Page::ProofUp | Page::SignInErrorPage { .. } | Page::SecurityInfoError { .. } => {
+        Page::ProofUp
+        | Page::SignInErrorPage { .. }
+        | Page::SecurityInfoError { .. }
+        | Page::Retryable { .. } => {
             return Decision::Wait {
                 until_ms: job.deadline_ms(),
             };
@@ -772,10 +856,16 @@ fn confirm_listed(
         if job.verify_sign_in {
             job.enter(Step::VerifySignIn, page, now_ms);
             job.last = None;
+            // As a person checks: signed out (the job's cookies gone),
+            // Security info again, and the security-key route of the
+            // sign-in page it sends us to.
             return Decision::Act {
-                commands: vec![Command::Navigate {
-                    url: SIGN_IN_CHECK_URL.into(),
-                }],
+                commands: vec![
+                    Command::ClearCookies,
+                    Command::Navigate {
+                        url: START_URL.into(),
+                    },
+                ],
             };
         }
         job.finish(now_ms);
@@ -839,13 +929,24 @@ fn decide_sign_in_check(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -
     match page {
         Page::Username {
             fido: Some(link), ..
-        } => act(job, Command::Click { handle: *link }),
-        Page::Username { fido: None, .. } => check_failed(
+        }
+        | Page::SignInOptions { fido: link } => act(job, Command::Click { handle: *link }),
+        Page::Username {
+            fido: None,
+            options: Some(options),
+            ..
+        } => act(job, Command::Click { handle: *options }),
+        Page::Username {
+            fido: None,
+            options: None,
+            ..
+        } => check_failed(
             job,
             "Microsoft did not offer sign-in with a security key".into(),
         ),
         Page::FidoGet { error: Some(e) } => check_failed(job, e.clone()),
         Page::StaySignedIn { no, .. } => act(job, Command::Click { handle: *no }),
+        Page::Interrupt { skip, .. } => act(job, Command::Click { handle: *skip }),
         Page::SecurityInfo { .. } if job.assertion_done => {
             job.finish(now_ms);
             Decision::Done {

@@ -78,6 +78,7 @@ fn snap(url: &str, doc: &str, elements: Vec<Element>) -> Snapshot {
         elements,
         http_status: 200,
         config: None,
+        ..Snapshot::default()
     }
 }
 
@@ -860,9 +861,12 @@ fn listed_then_check(j: &mut Job) {
     let listed = format!("Security key {name}");
     assert_eq!(
         act(&decide(j, &security_info("s3", &[&listed]), 2_100)),
-        [Command::Navigate {
-            url: engine::job::SIGN_IN_CHECK_URL.into()
-        }]
+        [
+            Command::ClearCookies,
+            Command::Navigate {
+                url: engine::job::START_URL.into()
+            }
+        ]
     );
     assert_eq!(j.step, Step::VerifySignIn);
 }

@@ -408,6 +408,18 @@ async fn record_snapshot(s: &Snapshot, step: Step) {
     let _ = chrome_api::storage::set(area, SNAPSHOTS_KEY, &all).await;
 }
 
+/// Removes Microsoft's cookies from every incognito store.
+async fn clear_incognito_cookies() -> Result<(), chrome_api::ChromeError> {
+    let stores = chrome_api::cookies::stores().await?;
+    // "0" is the regular profile's store; every other one is incognito.
+    for store in stores.iter().filter(|s| s.id != "0") {
+        for domain in MICROSOFT_COOKIE_DOMAINS {
+            chrome_api::cookies::clear_domain(&store.id, domain).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Clears Microsoft's cookies in the incognito store, then opens the job's
 /// incognito window on Security info.
 ///
@@ -416,20 +428,11 @@ async fn record_snapshot(s: &Snapshot, step: Step) {
 /// (another job's leftover, or the administrator's own), its Microsoft
 /// cookies go before our window makes its first request.
 async fn open_window(visible: bool) -> Result<Target, Failure> {
-    let cookie_failure = |e: chrome_api::ChromeError| Failure::ServerError {
-        detail: format!("could not clear Microsoft cookies: {e}"),
-    };
-    let stores = chrome_api::cookies::stores()
+    clear_incognito_cookies()
         .await
-        .map_err(cookie_failure)?;
-    // "0" is the regular profile's store; every other one is incognito.
-    for store in stores.iter().filter(|s| s.id != "0") {
-        for domain in MICROSOFT_COOKIE_DOMAINS {
-            chrome_api::cookies::clear_domain(&store.id, domain)
-                .await
-                .map_err(cookie_failure)?;
-        }
-    }
+        .map_err(|e| Failure::ServerError {
+            detail: format!("could not clear Microsoft cookies: {e}"),
+        })?;
     let window = windows::create(&windows::CreateData {
         url: START_URL.into(),
         incognito: true,
@@ -489,6 +492,12 @@ async fn execute(tab_id: i32, commands: &[Command], tap: Option<&str>) -> Ran {
                     handle: *handle,
                     value,
                 });
+            }
+            Command::ClearCookies => {
+                ran = ran.and(run_batch(tab_id, std::mem::take(&mut batch)).await);
+                if let Err(e) = clear_incognito_cookies().await {
+                    crate::console_warn(&format!("clearing cookies failed: {e}"));
+                }
             }
             Command::Navigate { url } => {
                 ran = ran.and(run_batch(tab_id, std::mem::take(&mut batch)).await);

@@ -8,6 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 /// What the actuator sends the service worker (`chrome.runtime.sendMessage`).
+// One message at a time, parsed and consumed at once: boxing the snapshot
+// would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
@@ -128,6 +131,10 @@ pub struct Snapshot {
     pub title: String,
     #[serde(default)]
     pub lang: String,
+    /// The document's writing direction (`rtl` for Arabic and Hebrew), if
+    /// stated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dir: String,
     /// Interactive elements and headings, in document order.
     #[serde(default)]
     pub elements: Vec<Element>,
@@ -174,6 +181,11 @@ pub struct Element {
     pub role: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aria_label: Option<String>,
+    /// The accessible name a screen reader announces (aria-labelledby,
+    /// aria-label, the `<label>`, text, an input button's value, title,
+    /// placeholder; in that order). Never an input's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Visible text, trimmed and cut to a few hundred characters.
     #[serde(default)]
     pub text: String,
@@ -185,10 +197,49 @@ pub struct Element {
     /// with `ms-Button--primary`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub class: String,
+    /// `data-testid`: Microsoft's newer sign-in layout names its buttons
+    /// with it (`primaryButton`, `secondaryButton`) instead of ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testid: Option<String>,
+    /// A control that submits its form (`<button>` without a type,
+    /// `type=submit`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub submit: bool,
+    /// Handle of the form the element belongs to: pairs an input with its
+    /// form's submit button when nothing else does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<u32>,
+    /// For text boxes: whether the box holds text (never the text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filled: Option<bool>,
+    /// `aria-checked` / `aria-selected` (or a checkbox's state), if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+    /// `aria-expanded`, if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expanded: Option<bool>,
+    /// A heading's level (`h1`–`h6`, `aria-level`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<u8>,
+    /// The element's language, where it differs from the document's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     /// Handle of the enclosing `role=dialog` element, if any: tells the
     /// engine which of two open dialogs a button belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialog: Option<u32>,
+}
+
+impl Element {
+    /// What a person would call the element: its accessible name, else
+    /// its aria-label, else its visible text.
+    pub fn name_text(&self) -> &str {
+        self.label
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .or(self.aria_label.as_deref().filter(|l| !l.is_empty()))
+            .unwrap_or(&self.text)
+    }
 }
 
 #[cfg(test)]
