@@ -12,6 +12,7 @@ const ALL: &[Step] = &[
     Step::Username,
     Step::AccessPass,
     Step::StaySignedIn,
+    Step::Interrupt,
     Step::SecurityInfo,
     Step::AddMethod,
     Step::UsbDevice,
@@ -30,6 +31,7 @@ fn wording_of(step: Step) -> &'static str {
         Step::Username => "Entering the user name",
         Step::AccessPass => "Signing in with the Temporary Access Pass",
         Step::StaySignedIn => "Answering \u{201c}Stay signed in?\u{201d}",
+        Step::Interrupt => "Skipping a prompt Microsoft showed after sign-in",
         Step::SecurityInfo => "Opening Security info",
         Step::AddMethod => "Adding a sign-in method",
         Step::UsbDevice => "Choosing a USB security key",
@@ -49,6 +51,9 @@ fn wording_of(step: Step) -> &'static str {
 pub fn wording(name: &str) -> String {
     if let Some(step) = ALL.iter().find(|s| s.name() == name) {
         return wording_of(*step).to_string();
+    }
+    if let Some(n) = name.strip_prefix("securityInfo.tryAgain#") {
+        return format!("Pressing \u{201c}Try again\u{201d} after a Microsoft error (try {n})");
     }
     match name {
         "selfTest.actuatorReport" => "Running the self-test".to_string(),
