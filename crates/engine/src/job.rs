@@ -650,9 +650,11 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         }
     }
 
-    // Back on Security info after "Done": before the step deadline, since
-    // what the list shows at the deadline decides how the job ends.
-    if job.step >= Step::Finish
+    // Back on Security info after "Done" (or straight after naming: the
+    // passkey flow names the key and closes with Done in one step): before
+    // the step deadline, since what the list shows at the deadline decides
+    // how the job ends. A dialog that still follows is answered as usual.
+    if (job.step >= Step::Finish || (job.step == Step::NameKey && job.ceremony_done))
         && let Page::SecurityInfo { listed, .. } = &page
     {
         return confirm_listed(job, &page, listed, &v, now_ms);

@@ -588,3 +588,65 @@ fn a_right_to_left_security_info_with_every_variant_at_once() {
         [Command::Click { handle: 4 }]
     );
 }
+
+#[test]
+fn passkey_flow_names_with_done_and_goes_straight_to_the_list() {
+    let mut j = job();
+    j.registered(1_050);
+    let name = snap(
+        SI,
+        "pk1",
+        "en",
+        vec![
+            dialog(10),
+            in_dialog(el(11, "div", "heading", "Passkey saved"), 10),
+            in_dialog(
+                with(el(12, "input", "textbox", "Name"), |e| {
+                    e.input_type = Some("text".into());
+                    e.filled = Some(true);
+                }),
+                10,
+            ),
+            in_dialog(
+                with(el(13, "button", "button", "Done"), |e| {
+                    e.class = "ms-Button ms-Button--primary".into()
+                }),
+                10,
+            ),
+        ],
+    );
+    assert_eq!(
+        page(&name),
+        Page::NameKey {
+            input: 12,
+            next: 13
+        }
+    );
+    assert_eq!(
+        act(&decide(&mut j, &name, 1_100)),
+        [
+            Command::Fill {
+                handle: 12,
+                value: TypedValue::Text("IDM-KEY".into())
+            },
+            Command::Click { handle: 13 }
+        ]
+    );
+    let listed = snap(
+        SI,
+        "pk1",
+        "en",
+        vec![
+            el(1, "h1", "heading", "Security info"),
+            el(2, "div", "list", "Passkey IDM-KEY"),
+            el(3, "div", "listitem", "Passkey IDM-KEY"),
+            el(4, "button", "button", "Add sign-in method"),
+        ],
+    );
+    assert_eq!(
+        decide(&mut j, &listed, 1_200),
+        Decision::Done {
+            key_name: "IDM-KEY".into()
+        }
+    );
+}
