@@ -19,7 +19,9 @@ WASM_DIR := target/$(WASM_TARGET)/wasm-release
 DIST := dist/extension
 # wasm-bindgen-cli must match the wasm-bindgen crate exactly: read it from the lock.
 WBG_VERSION = $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3; exit }' Cargo.lock)
-APT_PACKAGES := chromium libssl-dev pkg-config zip
+# fonts-noto-cjk and fonts-noto-core: Chinese, Japanese, Korean, Arabic and
+# Hebrew text in screenshots of the pages and the panel (not boxes).
+APT_PACKAGES := chromium libssl-dev pkg-config zip fonts-noto-cjk fonts-noto-core
 WASM_CRATES := ext-worker ext-ui
 # Crates whose sources end up in the WASM; a change in any rebuilds it.
 WASM_SOURCES := $(shell find crates/protocol crates/engine crates/chrome-api crates/ext-worker crates/ext-ui -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock
