@@ -27,8 +27,9 @@
   const MAX_CLASS = 120;
   const MAX_ELEMENTS = 400;
   const SELECTOR = [
-    'input:not([type=hidden])', 'button', 'select', 'textarea', 'a[href]', '[role]', '[data-testid]',
-    'h1', 'h2', 'h3', 'label', 'form', '[id$="Description"]', '[id$="Error"]', '#ms-banner', '#errorMessage',
+    'input:not([type=hidden])', 'button', 'select', 'option', 'textarea', 'a', '[role]', '[data-testid]',
+    'h1', 'h2', 'h3', 'label', 'form', 'ul', 'ol', 'li', 'table', 'tr',
+    '[id$="Description"]', '[id$="Error"]', '#ms-banner', '#errorMessage',
   ].join(',');
   const documentId = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -47,6 +48,12 @@
 
   const isVisible = (el) => {
     if (!el.isConnected) return false;
+    // A native <select>'s options have no box of their own: they show
+    // when their select does.
+    if (el.tagName === 'OPTION') {
+      const select = el.closest('select');
+      return !!select && !el.disabled && isVisible(select);
+    }
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') return false;
     const r = el.getBoundingClientRect();
@@ -55,12 +62,20 @@
 
   const clean = (raw) => String(raw || '').replace(/\s+/g, ' ').trim().slice(0, MAX_TEXT);
 
+  // Lists and tables carry the methods Security info shows (a key is
+  // found there by its name): a longer cut.
+  const LONG_TEXT = new Set(['UL', 'OL', 'TABLE']);
+  const MAX_LIST_TEXT = 2000;
   const textOf = (el) => {
-    // Inputs: their label-ish attributes, never their value.
+    // Inputs: their label-ish attributes, never their value. A select
+    // shows its chosen option, as a person sees it.
     const raw = el.tagName === 'INPUT'
       ? (el.type === 'submit' || el.type === 'button' ? el.value : (el.placeholder || ''))
+      : el.tagName === 'SELECT' ? Array.from(el.selectedOptions, (o) => o.text).join(' ')
       : (el.innerText || el.textContent || '');
-    return clean(raw);
+    const role = el.getAttribute('role');
+    const long = LONG_TEXT.has(el.tagName) || role === 'list' || role === 'grid' || role === 'table';
+    return String(raw || '').replace(/\s+/g, ' ').trim().slice(0, long ? MAX_LIST_TEXT : MAX_TEXT);
   };
 
   const attr = (el, name) => {
@@ -79,6 +94,12 @@
     if (tag === 'SELECT') return el.multiple ? 'listbox' : 'combobox';
     if (tag === 'TEXTAREA') return 'textbox';
     if (/^H[1-6]$/.test(tag)) return 'heading';
+    if (tag === 'OPTION') return 'option';
+    if (tag === 'UL' || tag === 'OL') return 'list';
+    if (tag === 'LI') return el.parentElement && /^(UL|OL|MENU)$/.test(el.parentElement.tagName) ? 'listitem' : undefined;
+    if (tag === 'TABLE') return 'table';
+    if (tag === 'TR') return 'row';
+    if (tag === 'FORM') return 'form';
     if (tag === 'INPUT') {
       const t = (el.getAttribute('type') || 'text').toLowerCase();
       if (['submit', 'button', 'reset', 'image'].includes(t)) return 'button';
@@ -137,6 +158,9 @@
     const v = el.getAttribute(name);
     return v === 'true' ? true : v === 'false' ? false : undefined;
   };
+  const checkedOf = (el) => state(el, 'aria-checked') ?? state(el, 'aria-selected') ?? state(el, 'aria-pressed')
+    ?? (el.tagName === 'OPTION' ? el.selected
+      : el.type === 'checkbox' || el.type === 'radio' ? el.checked : undefined);
 
   // The sign-in pages' `$Config={...}` lives in an inline script; the
   // isolated world cannot read page variables, but it can read the text.
@@ -164,7 +188,8 @@
       const form = el.form || el.closest('form');
       const langEl = el.closest('[lang]');
       const lang = langEl && langEl.lang !== docLang ? langEl.lang : undefined;
-      const field = el.tagName === 'INPUT' || el.tagName === 'TEXTAREA';
+      const field = el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT'
+        && !['checkbox', 'radio', 'submit', 'button', 'reset', 'image'].includes((el.type || '').toLowerCase()));
       list.push({
         handle: handleOf(el),
         tag: el.tagName.toLowerCase(),
@@ -183,8 +208,7 @@
         form: form ? handleOf(form) : undefined,
         // Whether a box has text: its length, never its value.
         filled: field ? el.value.length > 0 : undefined,
-        checked: state(el, 'aria-checked') ?? state(el, 'aria-selected')
-          ?? (el.type === 'checkbox' || el.type === 'radio' ? el.checked : undefined),
+        checked: checkedOf(el),
         expanded: state(el, 'aria-expanded'),
         level: /^H[1-6]$/.test(el.tagName) ? Number(el.tagName[1]) : (Number(el.getAttribute('aria-level')) || undefined),
         lang,
@@ -273,9 +297,32 @@
       el = outcome === 'ok' ? target(handle)[0] : null;
     }
     if (outcome !== 'ok' || !el) return outcome;
+    // An option of a native <select> is chosen as a person's pick would
+    // be: the select's value, then its input and change events.
+    if (el instanceof HTMLOptionElement) {
+      const select = el.closest('select');
+      if (!select) return 'notFound';
+      select.focus();
+      select.value = el.value;
+      el.selected = true;
+      select.dispatchEvent(new Event('input', { bubbles: true }));
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      return 'ok';
+    }
     el.scrollIntoView({ block: 'center', inline: 'center' });
     el.focus?.();
-    el.click();
+    // The events a real press fires before the click: some controls
+    // (dropdowns, ARIA-only buttons) act on the press, not the click.
+    const r = el.getBoundingClientRect();
+    const at = { bubbles: true, cancelable: true, composed: true, view: window, button: 0,
+      clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 };
+    el.dispatchEvent(new PointerEvent('pointerdown', { ...at, pointerType: 'mouse', isPrimary: true }));
+    el.dispatchEvent(new MouseEvent('mousedown', { ...at, buttons: 1 }));
+    el.dispatchEvent(new PointerEvent('pointerup', { ...at, pointerType: 'mouse', isPrimary: true }));
+    el.dispatchEvent(new MouseEvent('mouseup', at));
+    // The press may have changed the page (a dropdown that opens on
+    // mousedown re-renders): click only what is still there.
+    if (el.isConnected) el.click();
     return 'ok';
   }
 

@@ -7,7 +7,7 @@
 
 use crate::failure::Failure;
 use crate::locale;
-use crate::page::{Handle, Page, methods_list_rendered, recognise};
+use crate::page::{Handle, Page, Recognition, methods_list_rendered, recognise_with_cues};
 use crate::view::View;
 use protocol::actuator::Snapshot;
 use protocol::panel::Mode;
@@ -228,6 +228,10 @@ pub struct StepRecord {
     pub ended_ms: Option<u64>,
     /// The page seen when the step started.
     pub page: String,
+    /// The cues that recognised that page (input names, roles, testids,
+    /// phrases): what to look at when a layout changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cues: Vec<String>,
 }
 
 /// A job, as persisted between service worker restarts. Holds no secret:
@@ -290,6 +294,9 @@ pub struct Job {
     /// How often "Try again" was pressed on a wizard error.
     #[serde(default)]
     pub wizard_retries: u32,
+    /// The cues of the page [`decide`] saw last (for the timeline).
+    #[serde(skip)]
+    pub seen_cues: Vec<&'static str>,
 }
 
 impl Job {
@@ -327,11 +334,13 @@ impl Job {
                 started_ms: now_ms,
                 ended_ms: None,
                 page: String::new(),
+                cues: Vec::new(),
             }],
             views: 0,
             list_wait_since_ms: None,
             last_view: None,
             wizard_retries: 0,
+            seen_cues: Vec::new(),
         }
     }
 
@@ -388,6 +397,7 @@ impl Job {
             started_ms: now_ms,
             ended_ms: None,
             page: page.kind().into(),
+            cues: self.seen_cues.iter().map(|c| c.to_string()).collect(),
         });
         self.step = step;
         self.step_started_ms = now_ms;
@@ -401,6 +411,7 @@ impl Job {
             started_ms: now_ms,
             ended_ms: Some(now_ms),
             page: page.kind().into(),
+            cues: self.seen_cues.iter().map(|c| c.to_string()).collect(),
         });
     }
 
@@ -464,7 +475,8 @@ fn fail(failure: Failure) -> Decision {
 /// Decides the next move. `now_ms` is wall-clock milliseconds.
 pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     let v = View::new(snap);
-    let page = recognise(&v);
+    let Recognition { page, cues } = recognise_with_cues(&v);
+    job.seen_cues = cues;
     job.count_view(&snap.document, &page);
     let upn = job.upn.clone();
 
@@ -854,7 +866,11 @@ fn confirm_listed(
     v: &View<'_>,
     now_ms: u64,
 ) -> Decision {
-    if listed.iter().any(|t| t.contains(&job.key_name)) {
+    // The list's entries, or wherever else the page shows the name (a
+    // layout whose list has no list roles).
+    let shown = listed.iter().any(|t| t.contains(&job.key_name))
+        || v.visible().any(|e| e.text.contains(&job.key_name));
+    if shown {
         if job.verify_sign_in {
             job.enter(Step::VerifySignIn, page, now_ms);
             job.last = None;

@@ -422,6 +422,12 @@ fn sign_in_error_page(v: &View<'_>, pgid: &str, boxed: bool, cues: &mut Cues) ->
 
 /// A way past an interrupt: "Skip for now", "Ask later", "Skip setup".
 fn skip_action<'a>(v: &View<'a>) -> Option<&'a Element> {
+    // Ids the classic interrupts give their way past (public automation
+    // code for Microsoft's sign-in clicks `input#btnAskLater`; `iShowSkip`
+    // on "Let's keep your account secure").
+    if let Some(e) = v.by_id("btnAskLater").or_else(|| v.by_id("iShowSkip")) {
+        return Some(e);
+    }
     v.actionables().find(|e| {
         !is_primary(e)
             && (naming(e, locale::SKIP_FOR_NOW)
@@ -473,7 +479,9 @@ fn stay_signed_in(v: &View<'_>, pgid: &str, boxed: bool, cues: &mut Cues) -> Opt
         ("id:KmsiDescription", v.by_id("KmsiDescription").is_some()),
         (
             "checkbox:DontShowAgain",
-            v.by_id("KmsiCheckboxField").is_some() || v.by_name("DontShowAgain").is_some(),
+            v.by_id("KmsiCheckboxField").is_some()
+                || v.by_name("DontShowAgain").is_some()
+                || v.by_testid("checkboxField").is_some(),
         ),
         (
             "heading:staySignedIn",
@@ -594,7 +602,10 @@ fn banner(v: &View<'_>) -> Option<String> {
 }
 
 fn add_method_button(v: &View<'_>, cues: &mut Cues) -> Option<Handle> {
-    let buttons = || v.visible().filter(|e| is_button(e) && e.dialog.is_none());
+    let buttons = || {
+        v.visible()
+            .filter(|e| is_actionable(e) && e.dialog.is_none())
+    };
     if let Some(b) = buttons().find(|e| e.name.as_deref() == Some("Add method")) {
         cues.add("name:Add method");
         return Some(b.handle);
@@ -693,13 +704,15 @@ fn dialog_page(v: &View<'_>, dialog: &Element, cues: &mut Cues) -> Option<Page> 
         .iter()
         .find(|e| e.role.as_deref() == Some("combobox"))
         .copied();
+    // Options of a list, or a dialog's own method tiles (buttons named for
+    // a method).
     let options: Vec<&Element> = v
         .visible()
         .filter(|e| {
             matches!(
                 e.role.as_deref(),
                 Some("option" | "radio" | "menuitemradio" | "menuitem")
-            )
+            ) || (e.dialog == Some(dialog.handle) && is_button(e) && names_method(e.name_text()))
         })
         .collect();
     let option = method_option(&options);

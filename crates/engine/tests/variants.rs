@@ -650,3 +650,115 @@ fn passkey_flow_names_with_done_and_goes_straight_to_the_list() {
         }
     );
 }
+
+#[test]
+fn a_native_select_picker_and_method_tiles_both_choose_the_key() {
+    // <select> with <option>s (the actuator reports a select's chosen text).
+    let mut j = job();
+    let select = |doc: &str, chosen: bool| {
+        snap(
+            SI,
+            doc,
+            "en",
+            vec![
+                dialog(10),
+                in_dialog(
+                    with(el(11, "select", "combobox", "Choose a method"), |e| {
+                        e.text = if chosen { "Security key" } else { "Choose" }.into()
+                    }),
+                    10,
+                ),
+                with(el(12, "option", "option", "Authenticator app"), |e| {
+                    e.dialog = Some(10)
+                }),
+                with(el(13, "option", "option", "Security key"), |e| {
+                    e.dialog = Some(10);
+                    e.checked = Some(chosen);
+                }),
+                in_dialog(el(14, "button", "button", "Add"), 10),
+            ],
+        )
+    };
+    assert_eq!(
+        act(&decide(&mut j, &select("s1", false), 1_100)),
+        [Command::Click { handle: 13 }]
+    );
+    assert_eq!(
+        act(&decide(&mut j, &select("s1", true), 1_200)),
+        [Command::Click { handle: 14 }]
+    );
+    // Tiles: buttons named for each method, no list at all.
+    let tiles = snap(
+        SI,
+        "t1",
+        "en",
+        vec![
+            dialog(10),
+            in_dialog(
+                el(11, "button", "button", "Passkey in Microsoft Authenticator"),
+                10,
+            ),
+            in_dialog(el(12, "button", "button", "Security key"), 10),
+            in_dialog(el(13, "button", "button", "Cancel"), 10),
+        ],
+    );
+    assert!(
+        matches!(
+            page(&tiles),
+            Page::MethodPicker {
+                option: Some(12),
+                ..
+            }
+        ),
+        "{:?}",
+        page(&tiles)
+    );
+}
+
+#[test]
+fn the_classic_ask_later_input_skips_by_its_id() {
+    let mut j = job();
+    let s = snap(
+        LOGIN,
+        "al1",
+        "de",
+        vec![
+            el(1, "div", "heading", "Weitere Informationen erforderlich"),
+            with(el(2, "input", "button", "Später fragen"), |e| {
+                e.id = Some("btnAskLater".into());
+                e.input_type = Some("button".into());
+            }),
+            with(el(3, "input", "button", "Weiter"), |e| {
+                e.id = Some("idSubmit_ProofUp_Redirect".into());
+                e.input_type = Some("submit".into());
+            }),
+        ],
+    );
+    assert_eq!(
+        act(&decide(&mut j, &s, 1_100)),
+        [Command::Click { handle: 2 }]
+    );
+}
+
+#[test]
+fn a_key_shown_outside_any_list_role_still_confirms() {
+    let mut j = job();
+    j.registered(1_050);
+    j.step = Step::Finish;
+    let s = snap(
+        SI,
+        "l1",
+        "en",
+        vec![
+            el(1, "h1", "heading", "Security info"),
+            el(2, "button", "button", "Add sign-in method"),
+            el(3, "a", "link", "Delete IDM-KEY"),
+        ],
+    );
+    assert_eq!(
+        decide(&mut j, &s, 1_100),
+        Decision::Done {
+            key_name: "IDM-KEY".into()
+        }
+    );
+}
