@@ -473,128 +473,24 @@ fn fail(failure: Failure) -> Decision {
 }
 
 /// Decides the next move. `now_ms` is wall-clock milliseconds.
+///
+/// A dispatcher: each phase below either answers or passes on, in the
+/// order that matters (what the page states outright, then Microsoft's
+/// server errors, manual mode, unknown pages, the sign-in check, a TAP that
+/// has not propagated, the final list, the step's deadline, our own action
+/// still taking effect), and [`act_on`] answers the page itself.
 pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     let v = View::new(snap);
     let Recognition { page, cues } = recognise_with_cues(&v);
     job.seen_cues = cues;
     job.count_view(&snap.document, &page);
-    let upn = job.upn.clone();
 
-    // Failures the page states outright come before any waiting.
-    match &page {
-        Page::Username { error: Some(e), .. } => {
-            // The code is the same in every locale; the text is the
-            // fallback for a page without `$Config`.
-            let unknown = match v.error_code() {
-                Some(code) => code == ERR_UNKNOWN_USER,
-                None => locale::contains(e, locale::UNKNOWN_USER),
-            };
-            return fail(if unknown {
-                Failure::UnknownUser { upn }
-            } else {
-                Failure::SignInError { detail: e.clone() }
-            });
-        }
-        // The code alone is enough: refilling a username Entra just
-        // refused would only loop until the step times out.
-        Page::Username { error: None, .. } if v.error_code() == Some(ERR_UNKNOWN_USER) => {
-            return fail(Failure::UnknownUser { upn });
-        }
-        Page::AccessPass { error: Some(_), .. } | Page::OneTimeCode { error: Some(_), .. } => {
-            return fail(Failure::TapNotFound { upn });
-        }
-        Page::ProofUp => return fail(Failure::ProofUpRequired { upn }),
-        Page::SignInErrorPage { text } => {
-            return fail(Failure::SignInError {
-                detail: text.clone(),
-            });
-        }
-        Page::SecurityInfoError { text } => return fail(classify_security_info_error(text, &upn)),
-        // A transient error with "Try again": press it a bounded number of
-        // times (each press logged), then fail with the page's words. An
-        // error that names a cause (a policy, the key limit) is final.
-        Page::Retryable { text, retry } if job.mode == Mode::Automatic => {
-            let failure = classify_security_info_error(text, &upn);
-            let transient = matches!(failure, Failure::RegistrationFailed { .. });
-            // Our press may still be taking effect (the dialog works on
-            // it); the same error still shown after the retry pause is a
-            // new failure.
-            if let Some(l) = &job.last
-                && l.signature == "retryable"
-                && l.document == snap.document
-                && !l.refused
-                && now_ms < l.at_ms + job.timeouts.retry_after_ms
-            {
-                return Decision::Wait {
-                    until_ms: (l.at_ms + job.timeouts.retry_after_ms).min(job.deadline_ms()),
-                };
-            }
-            if !transient || job.wizard_retries >= MAX_WIZARD_RETRIES {
-                return fail(failure);
-            }
-            job.wizard_retries += 1;
-            let what = format!("securityInfo.tryAgain#{}", job.wizard_retries);
-            job.note(&what, &page, now_ms);
-            job.step_started_ms = now_ms;
-            job.last = Some(LastAction {
-                signature: "retryable".into(),
-                document: snap.document.clone(),
-                at_ms: now_ms,
-                attempts: 1,
-                refused: false,
-            });
-            return Decision::Act {
-                commands: vec![Command::Click { handle: *retry }],
-            };
-        }
-        Page::FidoCreate { error: Some(text) } => {
-            return fail(if locale::contains(text, locale::KEY_REQUIREMENTS) {
-                Failure::AttestationRejected {
-                    detail: text.clone(),
-                }
-            } else {
-                Failure::RegistrationFailed {
-                    detail: text.clone(),
-                }
-            });
-        }
-        _ => {}
+    if let Some(d) = stated_failure(job, &page, &v, now_ms) {
+        return d;
     }
-
-    // A Microsoft server error: transient ones are common, so start over a
-    // bounded number of times (a signed-in session survives, so this does
-    // not spend the TAP again), then give up with the status.
-    if snap.http_status >= 500 {
-        if job.server_error_restarts >= MAX_SERVER_ERROR_RESTARTS {
-            return fail(Failure::ServerError {
-                detail: format!("HTTP {} at {}", snap.http_status, v.summary()),
-            });
-        }
-        if job
-            .last
-            .as_ref()
-            .is_some_and(|l| l.document == snap.document)
-        {
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
-        }
-        job.server_error_restarts += 1;
-        job.step_started_ms = now_ms;
-        job.last = Some(LastAction {
-            signature: "serverError".into(),
-            document: snap.document.clone(),
-            at_ms: now_ms,
-            attempts: 1,
-            refused: false,
-        });
-        return Decision::Act {
-            commands: vec![Command::Navigate {
-                url: START_URL.into(),
-            }],
-        };
+    if let Some(d) = server_error(job, &v, now_ms) {
+        return d;
     }
-
     // Manual mode before the unknown-page grace: the administrator may
     // wander to pages the engine does not know, and there only the
     // manual-mode deadline counts.
@@ -602,66 +498,15 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
         job.unknown_since_ms = None;
         return decide_manual(job, &page, &v, now_ms);
     }
-
-    // An unknown page gets a short grace: pages pass through states the
-    // recogniser need not know.
-    if page == Page::Unknown {
-        let since = *job.unknown_since_ms.get_or_insert(now_ms);
-        if now_ms >= since + job.timeouts.unknown_grace_ms {
-            return fail(Failure::UnknownPage {
-                summary: v.summary(),
-            });
-        }
-        return Decision::Wait {
-            until_ms: (since + job.timeouts.unknown_grace_ms).min(job.deadline_ms()),
-        };
+    if let Some(d) = unknown_grace(job, &page, &v, now_ms) {
+        return d;
     }
-    job.unknown_since_ms = None;
-
     if job.step == Step::VerifySignIn {
         return decide_sign_in_check(job, &page, &v, now_ms);
     }
-
-    // The password page instead of the TAP page: a tenant that takes the TAP
-    // in the password box, or a TAP that has not propagated yet. Try it; on
-    // a TAP error the pass is wrong (fail now); on a password error it has
-    // not propagated: start over after a short, growing pause, until the
-    // propagation deadline.
-    if let Page::Password { error: Some(e), .. } = &page {
-        if let Some(failure) = password_page_failure(&v, e, &upn) {
-            return fail(failure);
-        }
-        let since = *job.tap_wait_since_ms.get_or_insert(now_ms);
-        let waited = now_ms.saturating_sub(since);
-        if waited >= job.timeouts.tap_propagation_ms {
-            return fail(Failure::TapNotPropagated {
-                upn,
-                waited_s: waited / 1000,
-            });
-        }
-        match job.retry_at_ms {
-            Some(at) if now_ms >= at => {
-                job.retry_at_ms = None;
-                job.last = None;
-                // Restarting the sign-in is progress: the step clock restarts.
-                job.step_started_ms = now_ms;
-                return Decision::Act {
-                    commands: vec![Command::Navigate {
-                        url: START_URL.into(),
-                    }],
-                };
-            }
-            Some(at) => return Decision::Wait { until_ms: at },
-            None => {
-                job.tap_attempts += 1;
-                let backoff = (1000u64 << job.tap_attempts.min(4)).min(10_000);
-                let at = now_ms + backoff;
-                job.retry_at_ms = Some(at);
-                return Decision::Wait { until_ms: at };
-            }
-        }
+    if let Some(d) = tap_propagation(job, &page, &v, now_ms) {
+        return d;
     }
-
     // Back on Security info after "Done" (or straight after naming: the
     // passkey flow names the key and closes with Done in one step): before
     // the step deadline, since what the list shows at the deadline decides
@@ -671,16 +516,233 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
     {
         return confirm_listed(job, &page, listed, &v, now_ms);
     }
-
     if now_ms >= job.deadline_ms() {
         return timeout(job, &v);
     }
-
-    // Our last action on this very page state is still taking effect: wait
-    // for the page to change, and repeat it once in a while if it does not.
     let sig = signature(&page);
-    let repeat = match &job.last {
-        Some(last) if last.signature == sig && last.document == snap.document => {
+    let repeat = match taking_effect(job, &sig, &v, now_ms) {
+        Ok(repeat) => repeat,
+        Err(wait) => return wait,
+    };
+    let Some((step, commands)) = (match act_on(job, &page, &v, now_ms) {
+        Ok(answer) => answer,
+        Err(decision) => return decision,
+    }) else {
+        return Decision::Wait {
+            until_ms: job.deadline_ms(),
+        };
+    };
+    job.enter(step, &page, now_ms);
+    job.last = Some(LastAction {
+        signature: sig,
+        document: snap.document.clone(),
+        at_ms: now_ms,
+        attempts: repeat + 1,
+        refused: false,
+    });
+    Decision::Act { commands }
+}
+
+/// Failures the page states outright, before any waiting; and "Try again"
+/// on a transient wizard error.
+fn stated_failure(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Option<Decision> {
+    let upn = job.upn.clone();
+    let failure = match page {
+        Page::Username { error: Some(e), .. } => {
+            // The code is the same in every locale; the text is the
+            // fallback for a page without `$Config`.
+            let unknown = match v.error_code() {
+                Some(code) => code == ERR_UNKNOWN_USER,
+                None => locale::contains(e, locale::UNKNOWN_USER),
+            };
+            if unknown {
+                Failure::UnknownUser { upn }
+            } else {
+                Failure::SignInError { detail: e.clone() }
+            }
+        }
+        // The code alone is enough: refilling a username Entra just
+        // refused would only loop until the step times out.
+        Page::Username { error: None, .. } if v.error_code() == Some(ERR_UNKNOWN_USER) => {
+            Failure::UnknownUser { upn }
+        }
+        Page::AccessPass { error: Some(_), .. } | Page::OneTimeCode { error: Some(_), .. } => {
+            Failure::TapNotFound { upn }
+        }
+        Page::ProofUp => Failure::ProofUpRequired { upn },
+        Page::SignInErrorPage { text } => Failure::SignInError {
+            detail: text.clone(),
+        },
+        Page::SecurityInfoError { text } => classify_security_info_error(text, &upn),
+        Page::Retryable { text, retry } if job.mode == Mode::Automatic => {
+            return Some(try_again(job, page, text, *retry, v, now_ms));
+        }
+        Page::FidoCreate { error: Some(text) } => {
+            if locale::contains(text, locale::KEY_REQUIREMENTS) {
+                Failure::AttestationRejected {
+                    detail: text.clone(),
+                }
+            } else {
+                Failure::RegistrationFailed {
+                    detail: text.clone(),
+                }
+            }
+        }
+        _ => return None,
+    };
+    Some(fail(failure))
+}
+
+/// A transient error with "Try again": press it a bounded number of times
+/// (each press logged), then fail with the page's words. An error that
+/// names a cause (a policy, the key limit) is final at once.
+fn try_again(
+    job: &mut Job,
+    page: &Page,
+    text: &str,
+    retry: Handle,
+    v: &View<'_>,
+    now_ms: u64,
+) -> Decision {
+    let failure = classify_security_info_error(text, &job.upn);
+    let transient = matches!(failure, Failure::RegistrationFailed { .. });
+    // Our press may still be taking effect (the dialog works on it); the
+    // same error still shown after the retry pause is a new failure.
+    if let Some(l) = &job.last
+        && l.signature == "retryable"
+        && l.document == v.snap.document
+        && !l.refused
+        && now_ms < l.at_ms + job.timeouts.retry_after_ms
+    {
+        return Decision::Wait {
+            until_ms: (l.at_ms + job.timeouts.retry_after_ms).min(job.deadline_ms()),
+        };
+    }
+    if !transient || job.wizard_retries >= MAX_WIZARD_RETRIES {
+        return fail(failure);
+    }
+    job.wizard_retries += 1;
+    let what = format!("securityInfo.tryAgain#{}", job.wizard_retries);
+    job.note(&what, page, now_ms);
+    job.step_started_ms = now_ms;
+    job.last = Some(LastAction {
+        signature: "retryable".into(),
+        document: v.snap.document.clone(),
+        at_ms: now_ms,
+        attempts: 1,
+        refused: false,
+    });
+    Decision::Act {
+        commands: vec![Command::Click { handle: retry }],
+    }
+}
+
+/// A Microsoft server error: transient ones are common, so start over a
+/// bounded number of times (a signed-in session survives, so this does not
+/// spend the TAP again), then give up with the status.
+fn server_error(job: &mut Job, v: &View<'_>, now_ms: u64) -> Option<Decision> {
+    let snap = v.snap;
+    if snap.http_status < 500 {
+        return None;
+    }
+    if job.server_error_restarts >= MAX_SERVER_ERROR_RESTARTS {
+        return Some(fail(Failure::ServerError {
+            detail: format!("HTTP {} at {}", snap.http_status, v.summary()),
+        }));
+    }
+    if job
+        .last
+        .as_ref()
+        .is_some_and(|l| l.document == snap.document)
+    {
+        return Some(Decision::Wait {
+            until_ms: job.deadline_ms(),
+        });
+    }
+    job.server_error_restarts += 1;
+    job.step_started_ms = now_ms;
+    job.last = Some(LastAction {
+        signature: "serverError".into(),
+        document: snap.document.clone(),
+        at_ms: now_ms,
+        attempts: 1,
+        refused: false,
+    });
+    Some(Decision::Act {
+        commands: vec![Command::Navigate {
+            url: START_URL.into(),
+        }],
+    })
+}
+
+/// An unknown page gets a short grace: pages pass through states the
+/// recogniser need not know.
+fn unknown_grace(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Option<Decision> {
+    if *page != Page::Unknown {
+        job.unknown_since_ms = None;
+        return None;
+    }
+    let since = *job.unknown_since_ms.get_or_insert(now_ms);
+    if now_ms >= since + job.timeouts.unknown_grace_ms {
+        return Some(fail(Failure::UnknownPage {
+            summary: v.summary(),
+        }));
+    }
+    Some(Decision::Wait {
+        until_ms: (since + job.timeouts.unknown_grace_ms).min(job.deadline_ms()),
+    })
+}
+
+/// The password page instead of the TAP page: a tenant that takes the TAP
+/// in the password box, or a TAP that has not propagated yet. Try it; on a
+/// TAP error the pass is wrong (fail now); on a password error it has not
+/// propagated: start over after a short, growing pause, until the
+/// propagation deadline.
+fn tap_propagation(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Option<Decision> {
+    let Page::Password { error: Some(e), .. } = page else {
+        return None;
+    };
+    let upn = job.upn.clone();
+    if let Some(failure) = password_page_failure(v, e, &upn) {
+        return Some(fail(failure));
+    }
+    let since = *job.tap_wait_since_ms.get_or_insert(now_ms);
+    let waited = now_ms.saturating_sub(since);
+    if waited >= job.timeouts.tap_propagation_ms {
+        return Some(fail(Failure::TapNotPropagated {
+            upn,
+            waited_s: waited / 1000,
+        }));
+    }
+    Some(match job.retry_at_ms {
+        Some(at) if now_ms >= at => {
+            job.retry_at_ms = None;
+            job.last = None;
+            // Restarting the sign-in is progress: the step clock restarts.
+            job.step_started_ms = now_ms;
+            Decision::Act {
+                commands: vec![Command::Navigate {
+                    url: START_URL.into(),
+                }],
+            }
+        }
+        Some(at) => Decision::Wait { until_ms: at },
+        None => {
+            job.tap_attempts += 1;
+            let backoff = (1000u64 << job.tap_attempts.min(4)).min(10_000);
+            let at = now_ms + backoff;
+            job.retry_at_ms = Some(at);
+            Decision::Wait { until_ms: at }
+        }
+    })
+}
+
+/// Our last action on this very page state may still be taking effect:
+/// wait for the page to change (`Err`), and repeat it once in a while if it
+/// does not (`Ok` with how often it was done already).
+fn taking_effect(job: &Job, sig: &str, v: &View<'_>, now_ms: u64) -> Result<u32, Decision> {
+    match &job.last {
+        Some(last) if last.signature == sig && last.document == v.snap.document => {
             let (wait, cap) = if last.refused {
                 (REFUSED_RETRY_MS, MAX_REFUSED_ATTEMPTS)
             } else {
@@ -693,22 +755,26 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 } else {
                     retry_at
                 };
-                return Decision::Wait {
+                return Err(Decision::Wait {
                     until_ms: until.min(job.deadline_ms()),
-                };
+                });
             }
-            last.attempts
+            Ok(last.attempts)
         }
-        _ => 0,
-    };
+        _ => Ok(0),
+    }
+}
 
-    let (step, commands) = match &page {
-        Page::Loading | Page::Unknown => {
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
-        }
-        Page::Username { input, submit, .. } => (
+/// What each page asks for: the step it belongs to and the commands that
+/// answer it; `Ok(None)` to wait for the next snapshot, `Err` for another
+/// decision (a failure, or a wait with its own deadline).
+type Answer = Result<Option<(Step, Vec<Command>)>, Decision>;
+
+/// The per-page handlers.
+fn act_on(job: &mut Job, page: &Page, v: &View<'_>, now_ms: u64) -> Answer {
+    let click = |step: Step, handle: Handle| Ok(Some((step, vec![Command::Click { handle }])));
+    match page {
+        Page::Username { input, submit, .. } => Ok(Some((
             Step::Username,
             vec![
                 Command::Fill {
@@ -717,17 +783,17 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 },
                 Command::Click { handle: *submit },
             ],
-        ),
+        ))),
         Page::AccessPass { input, submit, .. }
         | Page::OneTimeCode { input, submit, .. }
         | Page::Password { input, submit, .. } => {
             if !job.has_tap {
-                return fail(Failure::SignInError {
+                return Err(fail(Failure::SignInError {
                     detail: "Microsoft asks for a Temporary Access Pass and the request has none"
                         .into(),
-                });
+                }));
             }
-            (
+            Ok(Some((
                 Step::AccessPass,
                 vec![
                     Command::Fill {
@@ -736,94 +802,35 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                     },
                     Command::Click { handle: *submit },
                 ],
-            )
+            )))
         }
-        Page::StaySignedIn { no, .. } => (Step::StaySignedIn, vec![Command::Click { handle: *no }]),
+        Page::StaySignedIn { no, .. } => click(Step::StaySignedIn, *no),
         // Never the interrupt's own "Next" (it would set up another method).
-        Page::Interrupt { skip, .. } => (Step::Interrupt, vec![Command::Click { handle: *skip }]),
-        // Only the sign-in check goes there (handled there).
-        Page::SignInOptions { .. } => {
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
-        }
+        Page::Interrupt { skip, .. } => click(Step::Interrupt, *skip),
         Page::SecurityInfo { add, banner, .. } => {
-            if job.step > Step::SecurityInfo {
-                // The wizard closed on an error and Security info says why
-                // (the banner is cleared when the wizard opens): fail with
-                // it rather than wait for the step to time out.
-                if let Some(text) = banner {
-                    return fail(classify_security_info_error(text, &job.upn));
-                }
-                // Mid-wizard, Security info shows its bare list while the
-                // page works: after "Next" (the API call before the FIDO
-                // page, slow on a slow network) and back from the FIDO page
-                // before the name dialog opens. Clicking "Add" then would
-                // start a second registration: wait for the page to move on,
-                // or the step's deadline.
-                return Decision::Wait {
-                    until_ms: job.deadline_ms(),
-                };
-            }
-            // The page shows its button before it has its session and
-            // data; the wizard started then fails ("something went wrong").
-            // Wait for the list of methods, for a grace at most (a page
-            // variant whose list the recogniser does not know).
-            if !methods_list_rendered(&v) {
-                let since = *job.list_wait_since_ms.get_or_insert(now_ms);
-                if now_ms < since + LIST_GRACE_MS {
-                    return Decision::Wait {
-                        until_ms: (since + LIST_GRACE_MS).min(job.deadline_ms()),
-                    };
-                }
-            } else {
-                // The grace is per visit: Security info shown again (after a
-                // restart) waits for its list again.
-                job.list_wait_since_ms = None;
-            }
-            match add {
-                Some(add) => (Step::SecurityInfo, vec![Command::Click { handle: *add }]),
-                None => {
-                    return Decision::Wait {
-                        until_ms: job.deadline_ms(),
-                    };
-                }
-            }
+            security_info(job, *add, banner.as_deref(), v, now_ms)
         }
         Page::MethodPicker {
             combobox,
             option,
             chosen,
             add,
-        } => {
-            let cmd = match (option, chosen, add, combobox) {
-                (_, true, Some(add), _) => Command::Click { handle: *add },
-                (Some(option), _, _, _) => Command::Click { handle: *option },
-                (None, _, _, Some(combobox)) => Command::Click { handle: *combobox },
-                // A list without the method we take: nothing to choose.
-                (None, _, _, None) => {
-                    return fail(Failure::RegistrationFailed {
-                        detail: "Security info offers neither a security key nor a passkey".into(),
-                    });
-                }
-            };
-            (Step::AddMethod, vec![cmd])
-        }
-        Page::KeyKind { usb } => (Step::UsbDevice, vec![Command::Click { handle: *usb }]),
-        Page::KeyReady { next } => (Step::KeyReady, vec![Command::Click { handle: *next }]),
+        } => match (option, chosen, add, combobox) {
+            (_, true, Some(add), _) => click(Step::AddMethod, *add),
+            (Some(option), _, _, _) => click(Step::AddMethod, *option),
+            (None, _, _, Some(combobox)) => click(Step::AddMethod, *combobox),
+            // A list without the method we take: nothing to choose.
+            (None, _, _, None) => Err(fail(Failure::RegistrationFailed {
+                detail: "Security info offers neither a security key nor a passkey".into(),
+            })),
+        },
+        Page::KeyKind { usb } => click(Step::UsbDevice, *usb),
+        Page::KeyReady { next } => click(Step::KeyReady, *next),
         Page::FidoCreate { .. } => {
-            job.enter(Step::Register, &page, now_ms);
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
+            job.enter(Step::Register, page, now_ms);
+            Ok(None)
         }
-        // Only the sign-in check visits it (handled there).
-        Page::FidoGet { .. } => {
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
-        }
-        Page::NameKey { input, next } => (
+        Page::NameKey { input, next } => Ok(Some((
             Step::NameKey,
             vec![
                 Command::Fill {
@@ -832,27 +839,60 @@ pub fn decide(job: &mut Job, snap: &Snapshot, now_ms: u64) -> Decision {
                 },
                 Command::Click { handle: *next },
             ],
-        ),
-        Page::AllSet { done } => (Step::Finish, vec![Command::Click { handle: *done }]),
-        // Handled above.
-        Page::ProofUp
+        ))),
+        Page::AllSet { done } => click(Step::Finish, *done),
+        // Pages still loading; pages only the sign-in check acts on; and
+        // those answered by the phases before.
+        Page::Loading
+        | Page::Unknown
+        | Page::SignInOptions { .. }
+        | Page::FidoGet { .. }
+        | Page::ProofUp
         | Page::SignInErrorPage { .. }
         | Page::SecurityInfoError { .. }
-        | Page::Retryable { .. } => {
-            return Decision::Wait {
-                until_ms: job.deadline_ms(),
-            };
+        | Page::Retryable { .. } => Ok(None),
+    }
+}
+
+/// Security info, before and during the wizard.
+fn security_info(
+    job: &mut Job,
+    add: Option<Handle>,
+    banner: Option<&str>,
+    v: &View<'_>,
+    now_ms: u64,
+) -> Answer {
+    if job.step > Step::SecurityInfo {
+        // The wizard closed on an error and Security info says why (the
+        // banner is cleared when the wizard opens): fail with it rather
+        // than wait for the step to time out.
+        if let Some(text) = banner {
+            return Err(fail(classify_security_info_error(text, &job.upn)));
         }
-    };
-    job.enter(step, &page, now_ms);
-    job.last = Some(LastAction {
-        signature: sig,
-        document: snap.document.clone(),
-        at_ms: now_ms,
-        attempts: repeat + 1,
-        refused: false,
-    });
-    Decision::Act { commands }
+        // Mid-wizard, Security info shows its bare list while the page
+        // works: after "Next" (the API call before the FIDO page, slow on a
+        // slow network) and back from the FIDO page before the name dialog
+        // opens. Clicking "Add" then would start a second registration:
+        // wait for the page to move on, or the step's deadline.
+        return Ok(None);
+    }
+    // The page shows its button before it has its session and data; the
+    // wizard started then fails ("something went wrong"). Wait for the list
+    // of methods, for a grace at most (a page variant whose list the
+    // recogniser does not know).
+    if !methods_list_rendered(v) {
+        let since = *job.list_wait_since_ms.get_or_insert(now_ms);
+        if now_ms < since + LIST_GRACE_MS {
+            return Err(Decision::Wait {
+                until_ms: (since + LIST_GRACE_MS).min(job.deadline_ms()),
+            });
+        }
+    } else {
+        // The grace is per visit: Security info shown again (after a
+        // restart) waits for its list again.
+        job.list_wait_since_ms = None;
+    }
+    Ok(add.map(|add| (Step::SecurityInfo, vec![Command::Click { handle: add }])))
 }
 
 /// After registration, Security info must list the new key: done (or on to
