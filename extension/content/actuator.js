@@ -391,7 +391,9 @@
     new MutationObserver(schedule).observe(document.documentElement, {
       subtree: true, childList: true, attributes: true, characterData: true,
     });
-    schedule();
+    // The parsed document is looked at at once: a server-rendered page is
+    // complete now, and one that renders later sends again when it settles.
+    send();
   }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start, { once: true });
