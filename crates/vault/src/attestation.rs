@@ -29,17 +29,22 @@ use rcgen::string::PrintableString;
 
 use crate::aaguid::Aaguid;
 use crate::error::{Result, VaultError};
+use crate::profile::{self, ATTESTATION_OU, MAX_NAME_CHARS, ProfileError, Role};
 use crate::sealing::fill_random;
 
 /// OID 1.3.6.1.4.1.45724.1.1.4, id-fido-gen-ce-aaguid.
 const AAGUID_EXTENSION_OID: &[u64] = &[1, 3, 6, 1, 4, 1, 45724, 1, 1, 4];
 /// The same OID, DER encoded with its tag and length, for finding it in a
-/// configured certificate.
+/// stored certificate that the strict decoder cannot read (old vaults).
 const AAGUID_EXTENSION_OID_DER: &[u8] = &[
     0x06, 0x0b, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x04,
 ];
-/// The subject OU that §8.2.1 requires, literally.
-const ATTESTATION_OU: &str = "Authenticator Attestation";
+/// OID 2.5.29.19, id-ce-basicConstraints.
+const BASIC_CONSTRAINTS_OID: &[u64] = &[2, 5, 29, 19];
+/// OID 2.5.29.14, id-ce-subjectKeyIdentifier.
+const SUBJECT_KEY_IDENTIFIER_OID: &[u64] = &[2, 5, 29, 14];
+/// Suffix of the files a renewal moves aside (see [`Renewal`]).
+pub const REPLACED_SUFFIX: &str = ".replaced";
 
 /// File names used by [`Attestation::load_or_generate`].
 pub const CA_CERT_FILE: &str = "attestation-ca.pem";
@@ -74,6 +79,34 @@ pub struct Attestation {
     x5c: Vec<Vec<u8>>,
     batch_pem: String,
     ca_pem: String,
+    /// Set when [`Attestation::load_or_generate`] replaced stored certificates.
+    renewal: Option<Renewal>,
+}
+
+/// What [`Attestation::load_or_generate`] did when the stored batch or CA
+/// certificate broke the profile (vaults from before the strict profile):
+/// a new CA and batch certificate for the same AAGUID and batch key, the
+/// old files kept beside them with [`REPLACED_SUFFIX`].
+#[derive(Debug, Clone)]
+pub struct Renewal {
+    /// Why the stored certificate was refused.
+    pub reason: ProfileError,
+    /// The directory whose certificates were replaced.
+    pub dir: std::path::PathBuf,
+}
+
+impl fmt::Display for Renewal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the stored attestation certificates in {} were replaced: {}; a new attestation CA and \
+             batch certificate were generated for the same AAGUID and batch key (the old files are \
+             kept as *{REPLACED_SUFFIX}); credentials already registered are not affected, but \
+             relying parties that trust the old attestation CA must now trust the new one",
+            self.dir.display(),
+            self.reason
+        )
+    }
 }
 
 impl fmt::Debug for Attestation {
@@ -101,14 +134,38 @@ impl Attestation {
     ///
     /// # Errors
     /// As `generate`, and [`VaultError::AttestationConfig`] if the country
-    /// is not a PrintableString.
+    /// is not an ISO 3166 alpha-2 code or the organization is empty or over
+    /// 64 characters.
     pub fn generate_with(aaguid: Aaguid, names: &AttestationNames) -> Result<Self> {
+        let batch_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+            .map_err(|e| VaultError::Crypto(e.to_string()))?;
+        Self::issue(aaguid, names, batch_key)
+    }
+
+    /// A new attestation CA, and under it a batch certificate for
+    /// `batch_key`; the CA key is dropped on return (see the module docs).
+    fn issue(aaguid: Aaguid, names: &AttestationNames, batch_key: KeyPair) -> Result<Self> {
         let rc = |e: rcgen::Error| VaultError::Crypto(e.to_string());
+        let bad = |detail: String| VaultError::AttestationConfig { detail };
+        if names.country.len() != 2 || !names.country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(bad(format!(
+                "country {:?} is not an ISO 3166 alpha-2 code (two capital letters)",
+                names.country
+            )));
+        }
         let country = PrintableString::try_from(names.country.as_str()).map_err(|_| {
-            VaultError::AttestationConfig {
-                detail: format!("country {:?} is not a PrintableString", names.country),
-            }
+            bad(format!(
+                "country {:?} is not a PrintableString",
+                names.country
+            ))
         })?;
+        let org_chars = names.organization.chars().count();
+        if org_chars == 0 || org_chars > MAX_NAME_CHARS {
+            return Err(bad(format!(
+                "organization {:?} has {org_chars} characters; X.520 allows 1 to {MAX_NAME_CHARS}",
+                names.organization
+            )));
+        }
 
         let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(rc)?;
         let mut ca = CertificateParams::default();
@@ -121,10 +178,15 @@ impl Attestation {
             .push(DnType::OrganizationName, names.organization.as_str());
         ca.distinguished_name.push(
             DnType::CommonName,
-            format!("{} Attestation CA", names.organization),
+            name_within_limit(&names.organization, " Attestation CA"),
         );
+        // rcgen writes SKI and a critical BasicConstraints (cA TRUE, pathLen
+        // 0: the CA signs batch certificates only) for a CA.
         ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        // Optional on a self-signed root (RFC 5280 §4.2.1.1), but some
+        // path builders look for it.
+        ca.use_authority_key_identifier_extension = true;
         ca.serial_number = Some(random_serial()?);
         // Fixed dates well in the past and far ahead: an attestation root
         // outlives the credentials it vouches for (hardware roots do 30+ years).
@@ -132,7 +194,6 @@ impl Attestation {
         ca.not_after = rcgen::date_time_ymd(2055, 1, 1);
         let ca_cert = ca.self_signed(&ca_key).map_err(rc)?;
 
-        let batch_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(rc)?;
         let mut batch = CertificateParams::default();
         batch.distinguished_name = DistinguishedName::new();
         batch
@@ -144,11 +205,33 @@ impl Attestation {
         batch
             .distinguished_name
             .push(DnType::OrganizationalUnitName, ATTESTATION_OU);
+        // X.520 caps CN at 64 characters; the AAGUID's first group tells
+        // batches of different AAGUIDs apart without the whole UUID.
+        let aaguid_text = aaguid.to_string();
+        let short = aaguid_text.split('-').next().unwrap_or_default();
         batch.distinguished_name.push(
             DnType::CommonName,
-            format!("{} Batch Attestation {aaguid}", names.organization),
+            name_within_limit(&names.organization, &format!(" Batch {short}")),
         );
-        batch.is_ca = IsCa::ExplicitNoCa;
+        // Not rcgen's IsCa::ExplicitNoCa: it writes the DEFAULT `cA FALSE`
+        // out, which DER forbids and strict parsers refuse (issue 11). rcgen
+        // cannot write CA false as DER requires, so BasicConstraints is added
+        // by hand as an empty SEQUENCE (30 00), critical as on hardware keys.
+        batch.is_ca = IsCa::NoCa;
+        let mut basic_constraints =
+            CustomExtension::from_oid_content(BASIC_CONSTRAINTS_OID, vec![0x30, 0x00]);
+        basic_constraints.set_criticality(true);
+        batch.custom_extensions.push(basic_constraints);
+        // With IsCa::NoCa rcgen writes no subject key identifier; RFC 5280
+        // recommends one: SHA-256 of the key, cut to 160 bits (RFC 7093 §2 #1).
+        let mut ski = vec![0x04, 0x14];
+        ski.extend_from_slice(&crate::wire::sha256(batch_key.public_key_raw())[..20]);
+        batch
+            .custom_extensions
+            .push(CustomExtension::from_oid_content(
+                SUBJECT_KEY_IDENTIFIER_OID,
+                ski,
+            ));
         batch.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         batch.use_authority_key_identifier_extension = true;
         batch.serial_number = Some(random_serial()?);
@@ -168,12 +251,20 @@ impl Attestation {
         // `issuer` (and with it the CA key) is dropped at the end of this
         // function on purpose: see the module docs.
 
+        // Never hand out a certificate the vault itself would refuse.
+        let generated = |e: ProfileError| {
+            VaultError::Crypto(format!("generated certificate breaks the profile: {e}"))
+        };
+        profile::check_batch_certificate(batch_cert.der()).map_err(generated)?;
+        profile::check_ca_certificate(ca_cert.der(), Role::Ca).map_err(generated)?;
+
         Ok(Attestation {
             aaguid,
             x5c: vec![batch_cert.der().to_vec()],
             batch_pem: batch_cert.pem(),
             ca_pem: ca_cert.pem(),
             batch_key,
+            renewal: None,
         })
     }
 
@@ -181,14 +272,16 @@ impl Attestation {
     /// any intermediates), its PKCS#8 P-256 private key, and the CA
     /// certificate(s) relying parties should trust, all PEM.
     ///
-    /// The checks are sanity checks that catch a mixed-up configuration, not
-    /// a full X.509 validation: the key is P-256, the batch certificate
-    /// holds that public key and the subject OU "Authenticator Attestation",
-    /// and, when it has the id-fido-gen-ce-aaguid extension, that extension
-    /// holds `aaguid`.
+    /// Every certificate must be strict DER and follow the profile
+    /// ([`crate::profile`]): the batch certificate WebAuthn §8.2.1, the
+    /// intermediates and CA certificates RFC 5280's CA rules. The key must
+    /// be P-256 and belong to the batch certificate, and an
+    /// id-fido-gen-ce-aaguid extension must hold `aaguid`. This is not a
+    /// path validation (signatures and dates are the relying party's).
     ///
     /// # Errors
-    /// [`VaultError::AttestationConfig`] naming the failed check.
+    /// [`VaultError::AttestationConfig`] naming the failed check (for the
+    /// profile: the certificate and the rule).
     pub fn from_pem(
         aaguid: Aaguid,
         batch_chain_pem: &str,
@@ -215,22 +308,24 @@ impl Attestation {
                     .to_owned(),
             ));
         }
-        if !contains(leaf, batch_key.public_key_raw()) {
+        let batch = profile::check_x5c(&x5c).map_err(|e| bad(e.to_string()))?;
+        if batch.public_key != batch_key.public_key_raw() {
             return Err(bad(
                 "the batch private key does not belong to the first certificate of the chain"
                     .to_owned(),
             ));
         }
-        if !contains(leaf, ATTESTATION_OU.as_bytes()) {
-            return Err(bad(format!(
-                "the batch certificate's subject lacks OU \"{ATTESTATION_OU}\" (WebAuthn §8.2.1)"
-            )));
-        }
-        if let Some(found) = certificate_aaguid(leaf) {
+        if let Some(found) = batch.aaguid {
             if found != aaguid {
                 return Err(bad(format!(
                     "the batch certificate is for AAGUID {found}, but the vault is configured with {aaguid}"
                 )));
+            }
+        }
+        for ca in &ca_certs {
+            // A certificate of the chain named as trust anchor was checked above.
+            if !x5c.contains(ca) {
+                profile::check_ca_certificate(ca, Role::Ca).map_err(|e| bad(e.to_string()))?;
             }
         }
         Ok(Attestation {
@@ -239,6 +334,7 @@ impl Attestation {
             x5c,
             ca_pem: ca_pem.trim().to_owned() + "\n",
             batch_key,
+            renewal: None,
         })
     }
 
@@ -293,6 +389,13 @@ impl Attestation {
     /// AAGUID is refused rather than silently replaced, since relying
     /// parties may already trust its CA.
     ///
+    /// Stored certificates that break the profile (written before it was
+    /// enforced, e.g. with BasicConstraints `cA FALSE` spelt out) are
+    /// replaced: a new CA and batch certificate for the same AAGUID and the
+    /// stored batch key, the old files kept with [`REPLACED_SUFFIX`]. The
+    /// CA changes too because its key was never kept. [`renewal`](Self::renewal)
+    /// tells the caller, to log it.
+    ///
     /// # Errors
     /// [`VaultError::Io`] for file system failures, otherwise as
     /// [`from_pem`](Self::from_pem).
@@ -317,12 +420,13 @@ impl Attestation {
                 .map_err(|e| VaultError::AttestationConfig {
                     detail: e.to_string(),
                 })?;
-            return Self::from_pem(
-                aaguid,
-                &read(&batch_path)?,
-                &read(&key_path)?,
-                &read(&ca_path)?,
-            );
+            let batch_pem = read(&batch_path)?;
+            let ca_pem = read(&ca_path)?;
+            let key_pem = zeroize::Zeroizing::new(read(&key_path)?);
+            return match stored_profile_violation(&batch_pem, &ca_pem) {
+                None => Self::from_pem(aaguid, &batch_pem, &key_pem, &ca_pem),
+                Some(reason) => Self::renew(dir, aaguid, &batch_pem, &key_pem, reason),
+            };
         }
         let generated = Self::generate(aaguid)?;
         std::fs::create_dir_all(dir).map_err(|e| VaultError::Io {
@@ -336,6 +440,72 @@ impl Attestation {
         let key_pem = zeroize::Zeroizing::new(generated.batch_key.serialize_pem());
         write_file(&key_path, key_pem.as_bytes(), true)?;
         Ok(generated)
+    }
+
+    /// Replaces the stored certificates of `dir` (see
+    /// [`load_or_generate`](Self::load_or_generate)).
+    fn renew(
+        dir: &Path,
+        aaguid: Aaguid,
+        batch_pem: &str,
+        key_pem: &str,
+        reason: ProfileError,
+    ) -> Result<Self> {
+        let bad = |detail: String| VaultError::AttestationConfig { detail };
+        // The strict decoder cannot read the old certificate, so its AAGUID
+        // is found by its bytes: a set made for another AAGUID stays refused.
+        let old_aaguid = pem_certificates(batch_pem)
+            .ok()
+            .and_then(|certs| certs.first().and_then(|der| certificate_aaguid(der)));
+        if let Some(found) = old_aaguid {
+            if found != aaguid {
+                return Err(bad(format!(
+                    "the batch certificate is for AAGUID {found}, but the vault is configured with {aaguid}"
+                )));
+            }
+        }
+        let batch_key =
+            KeyPair::from_pem(key_pem).map_err(|e| bad(format!("batch private key: {e}")))?;
+        if batch_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+            return Err(bad(
+                "the batch private key must be ECDSA P-256 (packed attestation with alg -7)"
+                    .to_owned(),
+            ));
+        }
+        let mut fresh = Self::issue(aaguid, &AttestationNames::default(), batch_key)?;
+        for (name, content) in [
+            (CA_CERT_FILE, fresh.ca_pem.as_bytes()),
+            (BATCH_CERT_FILE, fresh.batch_pem.as_bytes()),
+        ] {
+            let path = dir.join(name);
+            let keep = dir.join(format!("{name}{REPLACED_SUFFIX}"));
+            std::fs::copy(&path, &keep).map_err(|e| VaultError::Io {
+                action: "cannot keep the replaced attestation file as",
+                path: keep.clone(),
+                source: e,
+            })?;
+            // Written beside, then renamed over: a crash leaves the old or
+            // the new file, never half of one.
+            let tmp = dir.join(format!("{name}.tmp"));
+            let _ = std::fs::remove_file(&tmp);
+            write_file(&tmp, content, false)?;
+            std::fs::rename(&tmp, &path).map_err(|e| VaultError::Io {
+                action: "cannot replace attestation file",
+                path: path.clone(),
+                source: e,
+            })?;
+        }
+        fresh.renewal = Some(Renewal {
+            reason,
+            dir: dir.to_owned(),
+        });
+        Ok(fresh)
+    }
+
+    /// Set when [`load_or_generate`](Self::load_or_generate) replaced
+    /// stored certificates that broke the profile: what to log.
+    pub fn renewal(&self) -> Option<&Renewal> {
+        self.renewal.as_ref()
     }
 
     /// The AAGUID the batch certificate vouches for.
@@ -375,13 +545,33 @@ fn random_serial() -> Result<SerialNumber> {
     Ok(SerialNumber::from_slice(&bytes))
 }
 
-/// Whether `needle` occurs in `haystack`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+/// `prefix` + `suffix`, with `prefix` cut (at a character) so the whole
+/// stays within X.520's 64 characters.
+fn name_within_limit(prefix: &str, suffix: &str) -> String {
+    let room = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+    let cut: String = prefix.chars().take(room).collect();
+    format!("{}{suffix}", cut.trim_end())
+}
+
+/// The first profile rule the stored PEM files break, if any. Unreadable
+/// PEM is left to `from_pem`, which names it.
+fn stored_profile_violation(batch_pem: &str, ca_pem: &str) -> Option<ProfileError> {
+    let x5c = pem_certificates(batch_pem).ok()?;
+    if x5c.is_empty() {
+        return None;
+    }
+    if let Err(e) = profile::check_x5c(&x5c) {
+        return Some(e);
+    }
+    pem_certificates(ca_pem)
+        .ok()?
+        .iter()
+        .filter(|ca| !x5c.contains(ca))
+        .find_map(|ca| profile::check_ca_certificate(ca, Role::Ca).err())
 }
 
 /// The AAGUID in a DER certificate's id-fido-gen-ce-aaguid extension, found
-/// by its encoding: OID, optional `critical` BOOLEAN, then the extnValue
+/// by its bytes (for old certificates the strict decoder refuses), by its encoding: OID, optional `critical` BOOLEAN, then the extnValue
 /// OCTET STRING (18 bytes) wrapping an OCTET STRING of 16 bytes.
 fn certificate_aaguid(der: &[u8]) -> Option<Aaguid> {
     let at = der
@@ -462,7 +652,9 @@ mod tests {
         let aaguid = Aaguid::from_bytes([7; 16]);
         let att = Attestation::generate(aaguid).expect("generate");
         assert_eq!(certificate_aaguid(&att.x5c[0]), Some(aaguid));
-        assert!(contains(&att.x5c[0], ATTESTATION_OU.as_bytes()));
+        let checked = profile::check_batch_certificate(&att.x5c[0]).expect("profile");
+        assert_eq!(checked.aaguid, Some(aaguid));
+        assert_eq!(checked.public_key, att.batch_key.public_key_raw());
         assert!(att.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
         // The PEM we write is the DER we send.
         assert_eq!(
@@ -540,7 +732,7 @@ mod tests {
                 &a.ca_pem,
                 &a_key,
                 &a.ca_pem,
-                "does not belong",
+                "subject OU",
             ),
             (
                 "no certificate at all",

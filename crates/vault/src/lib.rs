@@ -94,6 +94,7 @@ mod aaguid;
 mod attestation;
 mod error;
 mod options;
+pub mod profile;
 mod response;
 mod sealing;
 mod store;
@@ -108,7 +109,8 @@ use zeroize::Zeroizing;
 
 pub use aaguid::{Aaguid, ParseAaguidError};
 pub use attestation::{
-    Attestation, AttestationNames, BATCH_CERT_FILE, BATCH_KEY_FILE, CA_CERT_FILE,
+    Attestation, AttestationNames, BATCH_CERT_FILE, BATCH_KEY_FILE, CA_CERT_FILE, REPLACED_SUFFIX,
+    Renewal,
 };
 pub use error::{Result, StoreError, VaultError};
 pub use options::{COSE_ES256, CreationOptions, MICROSOFT_ORIGIN, MICROSOFT_RP_ID, RequestOptions};

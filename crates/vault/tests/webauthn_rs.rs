@@ -380,6 +380,8 @@ fn configured_chain_from_an_organisation_pki_verifies_against_its_root() {
         p.distinguished_name.push(DnType::CommonName, cn);
         p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        // RFC 5280: a CA certificate that is not self-issued names its issuer's key.
+        p.use_authority_key_identifier_extension = true;
         p.not_before = rcgen::date_time_ymd(2025, 1, 1);
         p
     };
@@ -395,7 +397,10 @@ fn configured_chain_from_an_organisation_pki_verifies_against_its_root() {
     let batch_key = KeyPair::generate().expect("batch key");
     let mut batch = CertificateParams::default();
     batch.distinguished_name = rcgen::DistinguishedName::new();
-    batch.distinguished_name.push(DnType::CountryName, "DE");
+    batch.distinguished_name.push(
+        DnType::CountryName,
+        rcgen::DnValue::PrintableString("DE".try_into().expect("printable")),
+    );
     batch
         .distinguished_name
         .push(DnType::OrganizationName, "Contoso");
@@ -405,7 +410,12 @@ fn configured_chain_from_an_organisation_pki_verifies_against_its_root() {
     batch
         .distinguished_name
         .push(DnType::CommonName, "Contoso Vault Batch 1");
-    batch.is_ca = IsCa::ExplicitNoCa;
+    // CA false as DER writes it (an empty SEQUENCE); rcgen's ExplicitNoCa
+    // spells out the DEFAULT and the vault refuses it.
+    batch.is_ca = IsCa::NoCa;
+    let mut bc = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
+    bc.set_criticality(true);
+    batch.custom_extensions.push(bc);
     batch.not_before = rcgen::date_time_ymd(2025, 1, 1);
     let mut ext = vec![0x04, 0x10];
     ext.extend_from_slice(aaguid.as_bytes());
