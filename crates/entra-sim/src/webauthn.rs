@@ -3,6 +3,13 @@
 //! `login.microsoft.com`, the challenge is whatever bytes the page used (the
 //! UTF-8 of serverChallenge), user verification is required, and only full
 //! `packed` attestation with an x5c chain is accepted.
+//!
+//! webauthn-rs reads certificates leniently (it accepted a batch certificate
+//! that spells out BasicConstraints `cA FALSE`, which DER forbids and strict
+//! verifiers refuse). So x5c is also checked with the strict decoder and
+//! the FIDO certificate profile in `vault::profile`, the same checks the
+//! vault runs on its own certificates: the simulator refuses what a strict
+//! verifier refuses.
 
 use std::time::Duration;
 
@@ -94,6 +101,9 @@ pub fn verify_registration(
 ) -> Result<Attested, VerifyError> {
     let state: RegistrationState = serde_json::from_value(state.clone())
         .map_err(|e| VerifyError::Failed(format!("registration state: {e}")))?;
+    // Before webauthn-rs, as a strict parser fails the whole registration
+    // on a non-DER certificate whatever else is right.
+    strict_x5c(&reg.response.attestation_object)?;
     let core = rp(origin, RP_ID)?;
     let cred = core
         .register_credential(reg, &state, None)
@@ -193,6 +203,19 @@ pub fn verify_registration(
     })
 }
 
+/// Refuses an attestation whose x5c certificates are not strict DER or
+/// break the FIDO certificate profile (WebAuthn §8.2.1), naming the rule.
+/// No x5c passes here: the attestation policy decides about that.
+fn strict_x5c(attestation_object: &[u8]) -> Result<(), VerifyError> {
+    let x5c = vault::profile::attestation_object_x5c(attestation_object)
+        .map_err(VerifyError::Malformed)?;
+    if let Some(x5c) = x5c {
+        vault::profile::check_x5c(&x5c)
+            .map_err(|e| VerifyError::Malformed(format!("attestation certificate: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Verifies an assertion made over `challenge` by one of `credentials`.
 /// Returns the credential id (base64url) and the credential with its counter updated.
 pub fn verify_assertion(
@@ -232,4 +255,56 @@ pub fn verify_assertion(
     let id = b64url(used.cred_id.as_ref());
     let value = serde_json::to_value(&used).map_err(|e| VerifyError::Failed(e.to_string()))?;
     Ok((id, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{"fmt": "packed", "attStmt": {"x5c": [cert]}}` in CBOR, by hand.
+    fn packed_with(cert: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xa2, 0x63];
+        out.extend_from_slice(b"fmt");
+        out.push(0x66);
+        out.extend_from_slice(b"packed");
+        out.push(0x67);
+        out.extend_from_slice(b"attStmt");
+        out.extend_from_slice(&[0xa1, 0x63]);
+        out.extend_from_slice(b"x5c");
+        let len = u16::try_from(cert.len()).expect("small certificate");
+        out.extend_from_slice(&[0x81, 0x59]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(cert);
+        out
+    }
+
+    #[test]
+    fn x5c_is_checked_as_strictly_as_a_strict_verifier_does() {
+        // The vault's batch certificate before issue 11: webauthn-rs reads
+        // it, Python's cryptography refuses it, and so does the simulator.
+        let old = include_bytes!("../../vault/tests/data/old-batch-explicit-ca-false.der");
+        match strict_x5c(&packed_with(old)) {
+            Err(VerifyError::Malformed(why)) => {
+                assert!(why.contains("BasicConstraints::ca"), "{why}")
+            }
+            other => panic!("the non-DER certificate passed: {other:?}"),
+        }
+        // A third party's certificate that follows §8.2.1 (no keyUsage, no
+        // AAGUID extension) passes, as at Microsoft.
+        let chromium = include_bytes!("../../vault/tests/data/chromium-virtual-authenticator.der");
+        strict_x5c(&packed_with(chromium)).expect("Chromium's virtual authenticator");
+        // No x5c is the policy's business, not this check's.
+        let mut none = vec![0xa2, 0x63];
+        none.extend_from_slice(b"fmt");
+        none.push(0x64);
+        none.extend_from_slice(b"none");
+        none.push(0x67);
+        none.extend_from_slice(b"attStmt");
+        none.push(0xa0);
+        strict_x5c(&none).expect("no x5c");
+        assert!(matches!(
+            strict_x5c(b"not cbor"),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
 }

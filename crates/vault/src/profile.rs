@@ -380,6 +380,46 @@ pub fn check_x5c<C: AsRef<[u8]>>(x5c: &[C]) -> Result<BatchCertificate, ProfileE
     Ok(batch)
 }
 
+/// The `x5c` certificates (DER, batch first) of an attestation object
+/// (CBOR, as in `response.attestationObject`), for [`check_x5c`]. `Ok(None)`
+/// when it carries no `x5c` (`none`, self attestation, other formats):
+/// whether that is acceptable is the relying party's policy.
+///
+/// # Errors
+/// A plain description when the CBOR or its shape is malformed.
+pub fn attestation_object_x5c(attestation_object: &[u8]) -> Result<Option<Vec<Vec<u8>>>, String> {
+    use ciborium::Value;
+    let object: Value = ciborium::from_reader(attestation_object)
+        .map_err(|e| format!("attestationObject is not CBOR: {e}"))?;
+    let member = |map: &Value, key: &str| -> Result<Option<Value>, String> {
+        let entries = map
+            .as_map()
+            .ok_or_else(|| format!("expected a CBOR map holding {key:?}"))?;
+        Ok(entries
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v.clone()))
+    };
+    let Some(stmt) = member(&object, "attStmt")? else {
+        return Err("attestationObject has no attStmt".into());
+    };
+    let Some(x5c) = member(&stmt, "x5c")? else {
+        return Ok(None);
+    };
+    let certs = x5c
+        .into_array()
+        .map_err(|_| "attStmt.x5c is not an array".to_owned())?;
+    certs
+        .into_iter()
+        .enumerate()
+        .map(|(n, c)| {
+            c.into_bytes()
+                .map_err(|_| format!("attStmt.x5c[{n}] is not a byte string"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 fn failer(role: Role) -> impl Fn(Rule, String) -> ProfileError {
     move |rule, detail| ProfileError { role, rule, detail }
 }

@@ -126,9 +126,18 @@ impl Authenticator {
         let ca_cert = ca.self_signed(&ca_key).expect("ca");
         let att = KeyPair::generate().expect("att key");
         let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-        p.is_ca = IsCa::ExplicitNoCa;
+        // The simulator checks x5c strictly (WebAuthn §8.2.1, DER): CA false
+        // as an empty SEQUENCE (rcgen's ExplicitNoCa spells out the DEFAULT),
+        // C as a PrintableString.
+        p.is_ca = IsCa::NoCa;
+        let mut bc = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 0x00]);
+        bc.set_criticality(true);
+        p.custom_extensions.push(bc);
         p.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-        p.distinguished_name.push(DnType::CountryName, "US");
+        p.distinguished_name.push(
+            DnType::CountryName,
+            rcgen::DnValue::PrintableString("US".try_into().expect("printable")),
+        );
         p.distinguished_name
             .push(DnType::OrganizationName, "Test Key Vendor");
         p.distinguished_name
