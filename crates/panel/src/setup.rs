@@ -141,7 +141,7 @@ pub fn attestation(data_dir: &Path, a: &AttestationArgs) -> Result<vault::Attest
                 );
             }
             let dir = data_dir.join("attestation");
-            vault::Attestation::load_or_generate(&dir, aaguid).map_err(|e| {
+            let loaded = vault::Attestation::load_or_generate(&dir, aaguid).map_err(|e| {
                 let hint = if aaguid_differs(&e) {
                     " (that directory was generated for another AAGUID: start with the --aaguid it \
                      was made for, or move the directory away to generate a new CA for this one; \
@@ -150,7 +150,12 @@ pub fn attestation(data_dir: &Path, a: &AttestationArgs) -> Result<vault::Attest
                     ""
                 };
                 format!("{}: {e}{hint}", dir.display())
-            })
+            })?;
+            // Once: the renewed files pass the profile on the next start.
+            if let Some(renewal) = loaded.renewal() {
+                log(&format!("attestation: {renewal}"));
+            }
+            Ok(loaded)
         }
         (Some(_), None) => Err("--attestation-cert needs --attestation-key".into()),
         (None, Some(_)) => Err("--attestation-key needs --attestation-cert".into()),
@@ -290,6 +295,84 @@ mod tests {
         assert!(half(true, false, false).contains("needs --attestation-key"));
         assert!(half(false, true, false).contains("needs --attestation-cert"));
         assert!(half(false, false, true).contains("--attestation-ca needs"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The batch certificate the vault wrote before issue 11 (BasicConstraints
+    /// `cA FALSE` spelt out, a CN of 68 characters), which strict parsers refuse.
+    const OLD_BATCH_PEM: &str =
+        include_str!("../../vault/tests/data/old-batch-explicit-ca-false.pem");
+
+    #[test]
+    fn an_old_vault_certificate_is_renewed_on_start_and_credentials_keep_working() {
+        use std::sync::Arc;
+        let dir = temp_dir("renewal");
+        let db = Db::open_in_memory().expect("db");
+        let store = Arc::new(crate::store::SqliteKeyStore::new(db.clone()));
+        let master = [9u8; 32];
+        let first = attestation(&dir, &AttestationArgs::default()).expect("generated");
+        assert!(first.renewal().is_none());
+        let options = vault::CreationOptions::microsoft(b"c".to_vec(), b"u".to_vec(), "u", "U");
+        vault::Vault::new(store.clone(), vault::MasterKey::from_bytes(master), first)
+            .make_credential("user-1", &options, vault::MICROSOFT_ORIGIN)
+            .expect("registered before the upgrade");
+
+        // What a panel started with the old code holds.
+        let batch = dir.join("attestation").join(vault::BATCH_CERT_FILE);
+        std::fs::write(&batch, OLD_BATCH_PEM).expect("seed");
+        let renewed = attestation(&dir, &AttestationArgs::default()).expect("renewed");
+        let renewal = renewed.renewal().expect("renewed on start");
+        assert!(
+            renewal.to_string().contains("BasicConstraints::ca"),
+            "{renewal}"
+        );
+        assert_eq!(renewed.aaguid(), vault::Aaguid::DEFAULT);
+        let new_pem = std::fs::read_to_string(&batch).expect("read");
+        assert_ne!(new_pem, OLD_BATCH_PEM);
+        assert_eq!(new_pem, renewed.batch_certificate_pem());
+        let der = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            new_pem
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .expect("base64");
+        vault::profile::check_batch_certificate(&der).expect("the new certificate passes");
+
+        // Credentials registered before keep signing.
+        let v = vault::Vault::new(store, vault::MasterKey::from_bytes(master), renewed);
+        v.get_assertion(
+            "user-1",
+            &vault::RequestOptions::new(vault::MICROSOFT_RP_ID, b"c".to_vec(), vec![]),
+            vault::MICROSOFT_ORIGIN,
+        )
+        .expect("the old credential still signs");
+
+        // Logged once: the next start finds nothing to renew.
+        let again = attestation(&dir, &AttestationArgs::default()).expect("again");
+        assert!(again.renewal().is_none());
+        assert_eq!(again.ca_pem(), v.attestation_ca_pem());
+
+        // A customer's certificate breaking the profile is refused by rule,
+        // not renewed.
+        let att = dir.join("attestation");
+        let old_cert = dir.join("old.pem");
+        std::fs::write(&old_cert, OLD_BATCH_PEM).expect("write");
+        let err = attestation(
+            &temp_dir("unused-renewal"),
+            &AttestationArgs {
+                cert: Some(old_cert),
+                key: Some(att.join(vault::BATCH_KEY_FILE)),
+                ..Default::default()
+            },
+        )
+        .err()
+        .unwrap_or_default();
+        assert!(
+            err.contains("--attestation-cert") && err.contains("BasicConstraints::ca"),
+            "{err}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
