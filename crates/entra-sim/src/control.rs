@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::model::{Scenarios, Tap, User};
-use crate::state::{LOCALES, STEPS, SimState};
+use crate::state::{STEPS, SimState};
 use crate::util::{random_uuid, unix_now};
 
 pub fn router(state: Arc<SimState>) -> Router {
@@ -303,12 +303,15 @@ pub fn check_scenarios(sc: &Scenarios) -> Result<(), AppError> {
         }
     }
     if let Some(l) = &sc.locale {
-        if !LOCALES.contains(&l.as_str()) {
+        if crate::locale::lang(l).is_none() {
             return Err(AppError::bad(format!(
                 "locale {l:?} is not one of {}",
-                LOCALES.join(", ")
+                crate::locale::codes().join(", ")
             )));
         }
+    }
+    if sc.wizard_transient_errors > 100 {
+        return Err(AppError::bad("wizardTransientErrors must be 0..100"));
     }
     if let Some(d) = &sc.dom_variant {
         if !["accesspass", "passwd", "otc"].contains(&d.as_str()) {
@@ -333,6 +336,7 @@ async fn patch_scenarios(
     };
     let u = find(&s, &id)?;
     let mut current = serde_json::to_value(&u.scenarios)?;
+    let defaults = serde_json::to_value(Scenarios::default())?;
     let known: Vec<String> = current
         .as_object()
         .map(|o| o.keys().cloned().collect())
@@ -344,7 +348,12 @@ async fn patch_scenarios(
                 known.join(", ")
             )));
         }
-        current[k] = v.clone();
+        // `null` clears a switch: its default (null for the optional ones).
+        current[k] = if v.is_null() {
+            defaults[k].clone()
+        } else {
+            v.clone()
+        };
     }
     let sc: Scenarios = serde_json::from_value(current)
         .map_err(|e| AppError::bad(format!("scenario switches: {e}")))?;
@@ -354,6 +363,10 @@ async fn patch_scenarios(
             u.scenarios = sc.clone();
         }
     });
+    if patch.contains_key("wizardTransientErrors") {
+        // A new count starts over: the next N calls fail.
+        s.rt(|rt| rt.transient_new.remove(&u.id));
+    }
     Ok(axum::Json(serde_json::to_value(&sc)?).into_response())
 }
 

@@ -72,8 +72,9 @@ impl Page {
 
     pub fn render(&self) -> String {
         format!(
-            "<!DOCTYPE html><html dir=\"ltr\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/sim.css\">{head}</head><body>{body}</body></html>",
+            "<!DOCTYPE html><html dir=\"{dir}\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/sim.css\">{head}</head><body>{body}</body></html>",
             lang = esc(&self.lang),
+            dir = if crate::locale::is_rtl(&self.lang) { "rtl" } else { "ltr" },
             title = esc(&self.title),
             head = self.head,
             body = self.body,

@@ -295,6 +295,8 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
         login_hint: q.login_hint.clone(),
         authenticated: None,
         proof_up_shown: false,
+        more_info_skipped: false,
+        kmsi_persistent: None,
         lang: lang.to_string(),
         fido_state: None,
     };

@@ -167,15 +167,86 @@ pub struct OtherMethod {
     pub display: String,
 }
 
-/// Per-user scenario switches: each makes one real-world failure happen.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// Which layout the sign-in pages use (`signInLayout`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInLayout {
+    /// ids `i0116`, `i0118`, `idSIButton9`, `idBtn_Back`, `div[role=heading]`.
+    #[default]
+    Classic,
+    /// Microsoft's newer layout: `<button type=submit>` without ids told apart
+    /// by `data-testid` and the form's submitter, generated ids on inputs,
+    /// headings and alerts, "Sign-in options" instead of the security-key link.
+    Fluent,
+}
+
+/// How Security info draws its dialog controls (`dialogControls`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum DialogControls {
+    /// `<button class="ms-Button ...">` with names, as the Fluent UI kit renders.
+    #[default]
+    Fluent,
+    /// ARIA-only: `div[role=button]` / `div[role=option]` with tabindex, no
+    /// id, no class, `aria-disabled`; the combobox labelled by a `<label>`.
+    Aria,
+}
+
+/// A skippable page between the credential and the client (`interrupts`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Interrupt {
+    /// After the TAP: "More information required" with "Ask later".
+    MoreInfoSkippable,
+    /// After "Stay signed in?": the Authenticator registration campaign with "Skip for now".
+    RegistrationCampaign,
+}
+
+/// Which flow Security info offers for a FIDO2 credential (`passkeyFlow`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum PasskeyFlow {
+    /// Security key ▸ Add ▸ USB device ▸ Next ▸ fido/create ▸ name ▸ Next ▸ Done.
+    #[default]
+    SecurityKey,
+    /// Passkey ▸ Add ▸ MFA notice ▸ Next ▸ fido/create ▸ default name ▸ Done
+    /// (Microsoft's "Register a passkey (FIDO2)"); no "Security key" option.
+    Passkey,
+}
+
+/// The label of the passkey option (`passkeyLabel`), which changes between releases.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum PasskeyLabel {
+    #[default]
+    #[serde(rename = "Passkey (preview)")]
+    Preview,
+    #[serde(rename = "Passkey (FIDO2)")]
+    Fido2,
+    #[serde(rename = "Passkey")]
+    Plain,
+}
+
+impl PasskeyLabel {
+    /// The locale key of the label.
+    pub fn text_key(self) -> &'static str {
+        match self {
+            PasskeyLabel::Preview => "m_passkey_preview",
+            PasskeyLabel::Fido2 => "m_passkey_fido2",
+            PasskeyLabel::Plain => "m_passkey",
+        }
+    }
+}
+
+/// Per-user scenario switches: each makes one real-world failure or page
+/// variant happen. All of them combine.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Scenarios {
     /// Every TAP this user types is rejected as not found / not verified.
     pub wrong_tap: bool,
     /// Seconds a TAP takes to become usable after creation (applies to all the user's TAPs).
     pub tap_propagation_delay_secs: u64,
-    /// After the credential, "Your organization needs more information".
+    /// After the credential, "Your organization needs more information" (no way past).
     pub proof_up_required: bool,
     /// Security info acts as if the user already has the maximum number of keys.
     pub key_limit_reached: bool,
@@ -191,7 +262,7 @@ pub struct Scenarios {
     pub fail_step: Option<String>,
     /// How many more times `fail_step` fails; `None` = every time.
     pub fail_times: Option<u32>,
-    /// Locale of the user's pages ("en", "de", "fr", "ja"); overrides Accept-Language.
+    /// Locale of the user's pages (a code of [`crate::locale::LANGS`]); overrides Accept-Language.
     pub locale: Option<String>,
     /// Where the sign-in page asks for the TAP: "accesspass" (default), "passwd", "otc".
     pub dom_variant: Option<String>,
@@ -199,6 +270,62 @@ pub struct Scenarios {
     /// indicator ticking every few milliseconds, as pages with live timers
     /// do): it never settles.
     pub busy_page: bool,
+    /// The sign-in pages' layout.
+    pub sign_in_layout: SignInLayout,
+    /// Security info's dialog controls.
+    pub dialog_controls: DialogControls,
+    /// On the naming step, "Next" is disabled while the name box is empty
+    /// (default true, as Fluent UI does).
+    pub name_next_disabled: bool,
+    /// Skippable interrupts shown during sign-in.
+    pub interrupts: Vec<Interrupt>,
+    /// The first N `authenticationmethods/new` calls (Type 18) of this user
+    /// answer HTTP 500; the dialog offers "Try again".
+    pub wizard_transient_errors: u32,
+    /// Security key wizard or Microsoft's newer passkey flow.
+    pub passkey_flow: PasskeyFlow,
+    /// The passkey option's label in the passkey flow.
+    pub passkey_label: PasskeyLabel,
+    /// The tenant allows only some key models: the key is refused at verify,
+    /// after naming, with an error in the dialog.
+    pub aaguid_restricted: bool,
+}
+
+impl Default for Scenarios {
+    fn default() -> Self {
+        Self {
+            wrong_tap: false,
+            tap_propagation_delay_secs: 0,
+            proof_up_required: false,
+            key_limit_reached: false,
+            two_factor_required: false,
+            not_synced: false,
+            attestation_rejected: false,
+            slow_ms: 0,
+            fail_step: None,
+            fail_times: None,
+            locale: None,
+            dom_variant: None,
+            busy_page: false,
+            sign_in_layout: SignInLayout::Classic,
+            dialog_controls: DialogControls::Fluent,
+            name_next_disabled: true,
+            interrupts: Vec::new(),
+            wizard_transient_errors: 0,
+            passkey_flow: PasskeyFlow::SecurityKey,
+            passkey_label: PasskeyLabel::Preview,
+            aaguid_restricted: false,
+        }
+    }
+}
+
+impl Scenarios {
+    pub fn fluent(&self) -> bool {
+        self.sign_in_layout == SignInLayout::Fluent
+    }
+    pub fn has(&self, i: Interrupt) -> bool {
+        self.interrupts.contains(&i)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -54,8 +54,6 @@ pub const STEPS: &[&str] = &[
     "graph",
 ];
 
-/// Locales with a full text table.
-pub const LOCALES: &[&str] = &["en", "de", "fr", "ja"];
 
 /// The OAuth request a sign-in flow will answer when it completes.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +78,11 @@ pub struct Flow {
     /// The credential step passed; waiting for interrupts / KMSI.
     pub authenticated: Option<AuthResult>,
     pub proof_up_shown: bool,
+    /// "Ask later" was chosen on the skippable "More information required".
+    pub more_info_skipped: bool,
+    /// "Stay signed in?" was answered (Yes = true); the registration
+    /// campaign comes after it, before the client gets its code.
+    pub kmsi_persistent: Option<bool>,
     pub lang: String,
     /// Challenge of a pending `fido/get` ceremony (base64url of the bytes).
     pub fido_state: Option<serde_json::Value>,
@@ -192,6 +195,9 @@ pub struct Runtime {
     pub refresh: HashMap<String, RefreshToken>,
     /// Consent pages of the Graph authorize flow, by their flow token.
     pub consents: HashMap<String, PendingConsent>,
+    /// `authenticationmethods/new` calls answered 500 so far by the
+    /// `wizardTransientErrors` switch, by user id.
+    pub transient_new: HashMap<String, u32>,
 }
 
 impl Runtime {
@@ -532,25 +538,20 @@ impl Drop for SimState {
 
 /// Picks the page language: the user's locale switch, then `Accept-Language`, then English.
 pub fn pick_locale(user: Option<&User>, headers: &HeaderMap) -> &'static str {
-    if let Some(l) = user.and_then(|u| u.scenarios.locale.as_deref()) {
-        if let Some(found) = LOCALES.iter().find(|x| **x == l) {
-            return found;
-        }
+    if let Some(l) = user
+        .and_then(|u| u.scenarios.locale.as_deref())
+        .and_then(crate::locale::lang)
+    {
+        return l.code;
     }
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     for part in accept.split(',') {
-        let tag = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let primary = tag.split('-').next().unwrap_or("");
-        if let Some(found) = LOCALES.iter().find(|x| **x == primary) {
-            return found;
+        let tag = part.split(';').next().unwrap_or("");
+        if let Some(found) = crate::locale::for_tag(tag) {
+            return found.code;
         }
     }
     "en"
