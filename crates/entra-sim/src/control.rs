@@ -3,7 +3,7 @@
 //! what happened.
 //!
 //! - `GET  /__sim/health`
-//! - `GET  /__sim/tenant`, `PATCH /__sim/tenant` (securityInfoProtocol, fido2Policy,
+//! - `GET  /__sim/tenant`, `PATCH /__sim/tenant` (securityInfoProtocol, signInLayout, fido2Policy,
 //!   graphThrottle, accessTokenLifetimeSecs)
 //! - `GET  /__sim/apps` (app registrations with their client ids, secrets, scopes and roles)
 //! - `GET  /__sim/users`, `GET /__sim/users/{id|upn}`
@@ -74,6 +74,7 @@ async fn tenant(State(s): State<Arc<SimState>>) -> Response {
             "displayName": t.display_name,
             "domains": t.domains,
             "securityInfoProtocol": t.security_info_protocol,
+            "signInLayout": t.sign_in_layout,
             "fido2Policy": t.fido2_policy,
             "graphThrottle": t.graph_throttle,
             "accessTokenLifetimeSecs": t.access_token_lifetime_secs,
@@ -90,6 +91,10 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
         .ok_or_else(|| AppError::bad("a JSON object is expected"))?;
     let protocol = obj
         .get("securityInfoProtocol")
+        .map(|p| serde_json::from_value(p.clone()))
+        .transpose()?;
+    let layout = obj
+        .get("signInLayout")
         .map(|p| serde_json::from_value(p.clone()))
         .transpose()?;
     let policy = obj
@@ -112,6 +117,7 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
     for k in obj.keys() {
         if ![
             "securityInfoProtocol",
+            "signInLayout",
             "fido2Policy",
             "graphThrottle",
             "accessTokenLifetimeSecs",
@@ -124,6 +130,9 @@ async fn patch_tenant(State(s): State<Arc<SimState>>, body: Bytes) -> Result<Res
     s.write(|t| {
         if let Some(p) = protocol {
             t.security_info_protocol = p;
+        }
+        if let Some(l) = layout {
+            t.sign_in_layout = l;
         }
         if let Some(p) = policy {
             t.fido2_policy = p;

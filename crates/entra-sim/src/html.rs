@@ -74,7 +74,11 @@ impl Page {
         format!(
             "<!DOCTYPE html><html dir=\"{dir}\" lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title><link rel=\"stylesheet\" href=\"/static/sim.css\">{head}</head><body>{body}</body></html>",
             lang = esc(&self.lang),
-            dir = if crate::locale::is_rtl(&self.lang) { "rtl" } else { "ltr" },
+            dir = if crate::locale::is_rtl(&self.lang) {
+                "rtl"
+            } else {
+                "ltr"
+            },
             title = esc(&self.title),
             head = self.head,
             body = self.body,

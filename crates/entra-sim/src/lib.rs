@@ -20,6 +20,7 @@ pub mod app;
 pub mod cli;
 pub mod control;
 pub mod error;
+pub mod fluent;
 pub mod graph;
 pub mod html;
 pub mod locale;

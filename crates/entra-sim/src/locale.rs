@@ -53,7 +53,13 @@ pub static LANGS: &[Lang] = &[
     lang!("ko", "ko-KR", 1042, false, ["ko-kr"]),
     lang!("ar", "ar-SA", 1025, true, ["ar-sa", "ar-ae", "ar-eg"]),
     lang!("he", "he-IL", 1037, true, ["he-il", "iw"]),
-    lang!("zh-Hans", "zh-CN", 2052, false, ["zh-hans", "zh-cn", "zh-sg", "zh"]),
+    lang!(
+        "zh-Hans",
+        "zh-CN",
+        2052,
+        false,
+        ["zh-hans", "zh-cn", "zh-sg", "zh"]
+    ),
     lang!("pt-BR", "pt-BR", 1046, false, ["pt-br", "pt"]),
     lang!("ru", "ru-RU", 1049, false, ["ru-ru"]),
     lang!("it", "it-IT", 1040, false, ["it-it"]),

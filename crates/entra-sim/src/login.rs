@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::error::AppError;
 use crate::html::Page;
 use crate::locale::{mkt, t, tf};
-use crate::model::User;
+use crate::model::{Interrupt, SignInLayout, User};
 use crate::state::{AuthCode, AuthResult, AuthzRequest, EstsSession, Flow, SimState, pick_locale};
 use crate::util::{
     b64url, b64url_decode, esc, json_for_script, random_bytes, random_uuid, sha256, unix_now,
@@ -51,6 +51,11 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/{tenant}/login", post(login_post))
         .route("/{tenant}/login/continue", get(login_continue))
         .route("/{tenant}/proofup", post(proofup_post))
+        .route("/{tenant}/proofup/skip", get(proofup_skip))
+        .route("/{tenant}/proofup/setup", post(proofup_setup))
+        .route("/{tenant}/campaign/skip", get(campaign_skip))
+        .route("/{tenant}/campaign/accept", post(campaign_accept))
+        .route("/{tenant}/authenticator/setup", post(authenticator_setup))
         .route("/kmsi", post(kmsi_post))
         .route("/{tenant}/consent", post(crate::oauth::consent_post))
         .route("/{tenant}/oauth2/v2.0/token", post(crate::oauth::token))
@@ -304,12 +309,20 @@ async fn authorize_inner(s: &Arc<SimState>, headers: &HeaderMap, q: AuthorizeQue
     match hint_user {
         Some(u) => credential_page(s, lang, &token, &u, None).into_response(),
         None => {
-            username_page(lang, &token, q.login_hint.as_deref().unwrap_or(""), None).into_response()
+            let layout = s.read(|t| t.sign_in_layout);
+            username_page(
+                layout,
+                lang,
+                &token,
+                q.login_hint.as_deref().unwrap_or(""),
+                None,
+            )
+            .into_response()
         }
     }
 }
 
-fn config_script(
+pub(crate) fn config_script(
     p: &mut Page,
     lang: &str,
     pgid: &str,
@@ -339,7 +352,7 @@ fn config_script(
     ));
 }
 
-fn hidden(flow: &str) -> String {
+pub(crate) fn hidden(flow: &str) -> String {
     format!(
         r#"<input type="hidden" name="flowToken" value="{f}"><input type="hidden" name="ctx" value="{f}"><input type="hidden" name="canary" value="{c}">"#,
         f = esc(flow),
@@ -354,7 +367,16 @@ fn shell(p: &mut Page, inner: &str) {
     p.script_src("/static/login.js");
 }
 
-pub fn username_page(lang: &str, flow: &str, prefill: &str, err: Option<(u32, &str)>) -> Page {
+pub fn username_page(
+    layout: SignInLayout,
+    lang: &str,
+    flow: &str,
+    prefill: &str,
+    err: Option<(u32, &str)>,
+) -> Page {
+    if layout == SignInLayout::Fluent {
+        return crate::fluent::username_page(lang, flow, prefill, err);
+    }
     let mut p = Page::new(lang, &format!("{} - Microsoft", t(lang, "signin_title")));
     config_script(
         &mut p,
@@ -453,6 +475,38 @@ fn credential_page_as(
     u: &User,
     err: Option<(u32, &str)>,
 ) -> Page {
+    if u.scenarios.fluent() {
+        let (b, title, ps, view) = match kind {
+            CredKind::AccessPass => (
+                ("accesspass", "password", "tap_placeholder", None),
+                "tap_title",
+                "56",
+                "accesspass",
+            ),
+            CredKind::Password => (
+                ("passwd", "password", "password_placeholder", Some("i0118")),
+                "password_title",
+                "2",
+                "password",
+            ),
+            CredKind::Otc => (
+                ("otc", "tel", "otc_placeholder", None),
+                "otc_title",
+                "56",
+                "otc",
+            ),
+        };
+        return crate::fluent::credential_page(
+            lang,
+            flow,
+            &u.user_principal_name,
+            b,
+            title,
+            ps,
+            view,
+            err,
+        );
+    }
     let (title, input, ps, view) = match kind {
         CredKind::AccessPass => (
             t(lang, "tap_title"),
@@ -521,7 +575,10 @@ fn credential_page_as(
     p
 }
 
-fn kmsi_page(lang: &str, flow: &str) -> Page {
+fn kmsi_page(lang: &str, flow: &str, fluent: bool) -> Page {
+    if fluent {
+        return crate::fluent::kmsi_page(lang, flow);
+    }
     let mut p = Page::new(lang, &format!("{} - Microsoft", t(lang, "signin_title")));
     config_script(
         &mut p,
@@ -544,7 +601,10 @@ fn kmsi_page(lang: &str, flow: &str) -> Page {
     p
 }
 
-fn proofup_page(lang: &str, flow: &str, upn: &str) -> Page {
+fn proofup_page(lang: &str, flow: &str, upn: &str, fluent: bool) -> Page {
+    if fluent {
+        return crate::fluent::proofup_page(lang, flow, upn);
+    }
     let mut p = Page::new(lang, &format!("{} - Microsoft", t(lang, "signin_title")));
     config_script(
         &mut p,
@@ -711,15 +771,24 @@ async fn username_step(
         .map(|v| v.trim().to_string())
         .unwrap_or_default();
     if name.is_empty() {
-        return username_page(&lang, token, "", Some((90100, t(&lang, "username_empty"))))
-            .into_response();
+        let layout = s.read(|t| t.sign_in_layout);
+        return username_page(
+            layout,
+            &lang,
+            token,
+            "",
+            Some((90100, t(&lang, "username_empty"))),
+        )
+        .into_response();
     }
     let user = s
         .user(&name)
         .filter(|u| !u.scenarios.not_synced && u.account_enabled);
     let Some(user) = user else {
         s.record("signin", None, false, &format!("unknown user {name}"));
+        let layout = s.read(|t| t.sign_in_layout);
         return username_page(
+            layout,
             &lang,
             token,
             &name,
@@ -750,7 +819,9 @@ async fn credential_step(
     value: &str,
 ) -> Response {
     let Some(uid) = flow.user_id.clone() else {
+        let layout = s.read(|t| t.sign_in_layout);
         return username_page(
+            layout,
             &flow.lang,
             token,
             "",
@@ -858,10 +929,141 @@ async fn after_credential(s: &Arc<SimState>, headers: &HeaderMap, token: &str) -
         return expired_flow(&flow.lang);
     };
     let lang = pick_locale(Some(&user), headers);
+    let fluent = user.scenarios.fluent();
     if user.scenarios.proof_up_required && !flow.proof_up_shown {
-        return proofup_page(lang, token, &user.user_principal_name).into_response();
+        return proofup_page(lang, token, &user.user_principal_name, fluent).into_response();
     }
-    kmsi_page(lang, token).into_response()
+    if user.scenarios.has(Interrupt::MoreInfoSkippable) && !flow.more_info_skipped {
+        return crate::fluent::more_info_page(lang, token, &user.user_principal_name, fluent)
+            .into_response();
+    }
+    kmsi_page(lang, token, fluent).into_response()
+}
+
+/// The signed-in user of a flow that passed its credential, with the page language.
+fn flow_user(s: &SimState, headers: &HeaderMap, token: &str) -> Option<(Flow, User, &'static str)> {
+    let flow = flow_of(s, token)?;
+    let res = flow.authenticated.clone()?;
+    let user = s.user(&res.user_id)?;
+    let lang = pick_locale(Some(&user), headers);
+    Some((flow, user, lang))
+}
+
+/// "Ask later" on the skippable "More information required".
+async fn proofup_skip(
+    State(s): State<Arc<SimState>>,
+    Path(_tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let token = q.get("ctx").cloned().unwrap_or_default();
+    let Some((_, user, _)) = flow_user(&s, &headers, &token) else {
+        return expired_flow(pick_locale(None, &headers));
+    };
+    s.rt(|rt| {
+        if let Some(fl) = rt.flows.get_mut(&token) {
+            fl.more_info_skipped = true;
+        }
+    });
+    s.record("moreInfoSkipped", Some(&user), true, "Ask later");
+    after_credential(&s, &headers, &token).await
+}
+
+/// "Next" on the skippable "More information required": a setup the
+/// simulator cannot finish.
+async fn proofup_setup(
+    State(s): State<Arc<SimState>>,
+    Path(_tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
+    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
+        return expired_flow(pick_locale(None, &headers));
+    };
+    s.record(
+        "moreInfoAccepted",
+        Some(&user),
+        true,
+        "Next on the skippable More information required: Authenticator setup started",
+    );
+    crate::fluent::authenticator_page(
+        lang,
+        &token,
+        &user.user_principal_name,
+        user.scenarios.fluent(),
+        false,
+    )
+    .into_response()
+}
+
+/// "Skip for now" on the registration campaign: the sign-in completes.
+async fn campaign_skip(
+    State(s): State<Arc<SimState>>,
+    Path(_tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let token = q.get("ctx").cloned().unwrap_or_default();
+    let lang0 = pick_locale(None, &headers);
+    let Some(flow) = s.rt(|rt| rt.flows.remove(&token)) else {
+        return expired_flow(lang0);
+    };
+    let (Some(res), Some(persistent)) = (flow.authenticated.clone(), flow.kmsi_persistent) else {
+        s.rt(|rt| rt.flows.insert(token.clone(), flow));
+        return expired_flow(lang0);
+    };
+    if let Some(u) = s.user(&res.user_id) {
+        s.record("campaignSkipped", Some(&u), true, "Skip for now");
+    }
+    finish_signin(&s, &headers, &token, flow, res, persistent).await
+}
+
+/// "Next" on the registration campaign: Authenticator setup, which never finishes.
+async fn campaign_accept(
+    State(s): State<Arc<SimState>>,
+    Path(_tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
+    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
+        return expired_flow(pick_locale(None, &headers));
+    };
+    s.record(
+        "campaignAccepted",
+        Some(&user),
+        true,
+        "Next on the registration campaign: Microsoft Authenticator setup started",
+    );
+    crate::fluent::authenticator_page(
+        lang,
+        &token,
+        &user.user_principal_name,
+        user.scenarios.fluent(),
+        false,
+    )
+    .into_response()
+}
+
+async fn authenticator_setup(
+    State(s): State<Arc<SimState>>,
+    Path(_tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
+    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
+        return expired_flow(pick_locale(None, &headers));
+    };
+    crate::fluent::authenticator_page(
+        lang,
+        &token,
+        &user.user_principal_name,
+        user.scenarios.fluent(),
+        true,
+    )
+    .into_response()
 }
 
 async fn login_continue(
@@ -919,6 +1121,35 @@ async fn kmsi_post(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Byt
         return page_err(&flow.lang, e);
     }
     s.slow(Some(&res.user_id)).await;
+    let persistent = f.get("LoginOptions").map(String::as_str) == Some("1");
+    // The registration campaign comes after "Stay signed in?", once.
+    if let Some(user) = s.user(&res.user_id) {
+        if user.scenarios.has(Interrupt::RegistrationCampaign) && flow.kmsi_persistent.is_none() {
+            let mut fl = flow.clone();
+            fl.kmsi_persistent = Some(persistent);
+            s.rt(|rt| rt.flows.insert(token.clone(), fl));
+            let lang = pick_locale(Some(&user), &headers);
+            return crate::fluent::campaign_page(
+                lang,
+                &token,
+                &user.user_principal_name,
+                user.scenarios.fluent(),
+            )
+            .into_response();
+        }
+    }
+    finish_signin(&s, &headers, &token, flow, res, persistent).await
+}
+
+/// The sign-in is over: an ESTS session (persistent after "Yes"), then the code.
+async fn finish_signin(
+    s: &Arc<SimState>,
+    headers: &HeaderMap,
+    _token: &str,
+    flow: Flow,
+    res: AuthResult,
+    persistent: bool,
+) -> Response {
     let sid = b64url(&random_bytes(32));
     s.rt(|rt| {
         rt.ests.insert(
@@ -931,12 +1162,11 @@ async fn kmsi_post(State(s): State<Arc<SimState>>, headers: HeaderMap, body: Byt
             },
         )
     });
-    let persistent = f.get("LoginOptions").map(String::as_str) == Some("1");
     let mut c = set_cookie(ESTS_COOKIE, &sid);
     if persistent {
         c.push_str("; Max-Age=7776000");
     }
-    complete(&s, &headers, flow.authz, res, Some(c)).await
+    complete(s, headers, flow.authz, res, Some(c)).await
 }
 
 async fn logout(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Response {

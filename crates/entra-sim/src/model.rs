@@ -382,6 +382,10 @@ pub struct Tenant {
     pub domains: Vec<String>,
     #[serde(default)]
     pub security_info_protocol: SecurityInfoProtocol,
+    /// Layout of the sign-in pages shown before the user is known (the
+    /// username page); each user's `signInLayout` scenario decides the rest.
+    #[serde(default)]
+    pub sign_in_layout: SignInLayout,
     #[serde(default)]
     pub fido2_policy: Fido2Policy,
     /// The TAP method policy: default lifetime and whether one-time is forced.

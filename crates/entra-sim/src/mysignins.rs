@@ -28,7 +28,7 @@ use crate::error::AppError;
 use crate::html::Page;
 use crate::locale::{limit_reached, t, table};
 use crate::login::{MYSIGNINS_CLIENT_ID, MYSIGNINS_REDIRECT, error_page};
-use crate::model::{Fido2Key, SecurityInfoProtocol, User};
+use crate::model::{DialogControls, Fido2Key, PasskeyFlow, SecurityInfoProtocol, User};
 use crate::state::{MySession, PendingReg, SimState, pick_locale};
 use crate::util::{
     b64url, b64url_decode, esc, json_for_script, random_bytes, random_uuid, unix_now, urlenc,
@@ -47,6 +47,8 @@ pub const EC_POLICY_DISABLED: u32 = 24;
 pub const EC_ATTESTATION_REJECTED: u32 = 30;
 pub const EC_VERIFICATION_FAILED: u32 = 31;
 pub const EC_BAD_NAME: u32 = 32;
+/// The key's model (AAGUID) is not on the tenant's allowed list (`aaguidRestricted`).
+pub const EC_AAGUID_NOT_ALLOWED: u32 = 34;
 
 /// The anti-JSON-hijacking prefix the legacy API puts before its JSON.
 const LEGACY_PREFIX: &str = ")]}',\n";
@@ -165,6 +167,10 @@ async fn security_info(State(s): State<Arc<SimState>>, headers: HeaderMap) -> Re
         "upn": user.user_principal_name,
         "displayName": user.display_name,
         "busy": user.scenarios.busy_page,
+        "controls": match user.scenarios.dialog_controls { DialogControls::Fluent => "fluent", DialogControls::Aria => "aria" },
+        "nameNextDisabled": user.scenarios.name_next_disabled,
+        "passkeyFlow": match user.scenarios.passkey_flow { PasskeyFlow::SecurityKey => "securityKey", PasskeyFlow::Passkey => "passkey" },
+        "passkeyLabel": t(lang, user.scenarios.passkey_label.text_key()),
     });
     let mut strings = table(lang);
     // The banner for ErrorCode 21 names the tenant's limit, not a fixed 10.
@@ -313,6 +319,10 @@ async fn list_methods(
 struct TypeReq {
     #[serde(rename = "Type")]
     ty: i64,
+    /// The picker's "Passkey in Microsoft Authenticator" (the simulator's
+    /// own field: that flow continues on a phone, which it does not have).
+    #[serde(rename = "AuthenticatorPasskey", default)]
+    authenticator_passkey: bool,
 }
 
 /// A serverChallenge shaped like a compact JWE: five base64url parts.
@@ -429,6 +439,39 @@ async fn new_method(
         return Err(AppError::bad(
             "this tenant uses the legacy AddSecurityInfo API (Type 12)",
         ));
+    }
+    if req.authenticator_passkey {
+        s.record(
+            "authenticatorPasskeyChosen",
+            Some(&user),
+            true,
+            "Passkey in Microsoft Authenticator chosen in Security info",
+        );
+        // Pending forever: the phone would finish it.
+        let data = json!({"authenticatorPasskey": true, "pollUrl": null});
+        return Ok(axum::Json(json!({"Type": 18, "VerificationState": 1, "Data": data.to_string(), "VerificationContext": null, "ErrorCode": 0})).into_response());
+    }
+    // wizardTransientErrors: the first N calls of this user fail with 500.
+    let limit = user.scenarios.wizard_transient_errors;
+    if limit > 0 {
+        let fail = s.rt(|rt| {
+            let n = rt.transient_new.entry(user.id.clone()).or_insert(0);
+            if *n < limit {
+                *n += 1;
+                true
+            } else {
+                false
+            }
+        });
+        if fail {
+            s.record(
+                "transientError",
+                Some(&user),
+                false,
+                "authenticationmethods/new answered 500 (wizardTransientErrors)",
+            );
+            return Err(AppError::Injected("new (transient)".into()));
+        }
     }
     let lang = pick_locale(Some(&user), &headers);
     Ok(axum::Json(start_registration(&s, &sid, &m, &user, 18, false, lang)?).into_response())
@@ -572,6 +615,19 @@ fn finish_registration(
             ty,
             EC_KEY_LIMIT,
             &limit_reached(lang, policy.key_limit),
+        ));
+    }
+    if user.scenarios.aaguid_restricted {
+        s.record(
+            "registration",
+            Some(user),
+            false,
+            "key model not allowed (aaguidRestricted scenario)",
+        );
+        return Ok(api_error(
+            ty,
+            EC_AAGUID_NOT_ALLOWED,
+            t(lang, "aaguid_restricted"),
         ));
     }
     if user.scenarios.attestation_rejected {

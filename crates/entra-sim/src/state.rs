@@ -54,7 +54,6 @@ pub const STEPS: &[&str] = &[
     "graph",
 ];
 
-
 /// The OAuth request a sign-in flow will answer when it completes.
 #[derive(Debug, Clone, Default)]
 pub struct AuthzRequest {

@@ -8,6 +8,19 @@
 //   input[id^=TextField]                            the key's name
 //   #ms-banner                                      errors (key limit, two-factor, policy)
 //   div[role=list]#methodsList > div[role=listitem][data-method-type]
+// Variants ($SiConfig):
+//   controls "aria": every button and option is a div[role=button|option]
+//     with tabindex, no id, no class, no name; disabled is aria-disabled;
+//     the combobox is labelled by a <label> (aria-labelledby); no ids on
+//     the banner and the list either.
+//   nameNextDisabled: the naming step's primary stays disabled while the
+//     name box is empty.
+//   passkeyFlow "passkey": the picker offers the passkey option (its label
+//     from passkeyLabel) and "Passkey in Microsoft Authenticator", not
+//     "Security key"; Add ▸ MFA notice ▸ Next ▸ fido/create ▸ a default
+//     name to change ▸ Done.
+//   An HTTP 5xx from authenticationmethods/new shows role=alert in the
+//   dialog with Cancel and a primary "Try again".
 (function () {
   "use strict";
   var cfg = window.$SiConfig || {};
@@ -15,6 +28,10 @@
   var root = document.getElementById("root");
   var sessionCtx = null;
   var legacy = cfg.protocol === "legacy";
+  var aria = cfg.controls === "aria";
+  var passkeyFlow = cfg.passkeyFlow === "passkey";
+  var seq = 0;
+  function genId() { seq += 1; return "id__" + Math.random().toString(36).slice(2, 6) + seq; }
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -27,8 +44,31 @@
     (children || []).forEach(function (c) { if (c) e.appendChild(c); });
     return e;
   }
+  function isDisabled(b) {
+    return b.getAttribute("aria-disabled") === "true" || b.disabled === true;
+  }
+  function setDisabled(b, off) {
+    if (b.tagName === "BUTTON") b.disabled = !!off;
+    else if (off) b.setAttribute("aria-disabled", "true");
+    else b.removeAttribute("aria-disabled");
+  }
+  // A div that behaves as a button: focusable, Enter and Space press it,
+  // a click while aria-disabled does nothing.
+  function ariaButton(label, opts) {
+    var b = el("div", { role: "button", tabindex: "0", text: label });
+    if (opts.disabled) b.setAttribute("aria-disabled", "true");
+    b.addEventListener("click", function (e) {
+      if (isDisabled(b)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
+      if (opts.onclick) opts.onclick(e);
+    });
+    b.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); b.click(); }
+    });
+    return b;
+  }
   function button(label, opts) {
     opts = opts || {};
+    if (aria) return ariaButton(label, opts);
     return el("button", {
       type: "button",
       "class": "ms-Button " + (opts.primary ? "ms-Button--primary" : "ms-Button--default") + (opts.extra ? " " + opts.extra : ""),
@@ -73,7 +113,7 @@
     list.textContent = "";
     if (!methods.length) { list.appendChild(el("div", { "class": "si-empty", text: S.no_methods })); return; }
     methods.forEach(function (m) {
-      var label = m.Type === 18 ? S.m_security_key : m.Type === 1 ? S.m_phone : m.Type === 6 ? S.m_authenticator : m.Type === 8 ? S.m_email : m.Kind;
+      var label = m.Type === 18 ? (passkeyFlow ? (cfg.passkeyLabel || S.m_passkey) : S.m_security_key) : m.Type === 1 ? S.m_phone : m.Type === 6 ? S.m_authenticator : m.Type === 8 ? S.m_email : m.Kind;
       list.appendChild(el("div", { role: "listitem", "class": "si-method", "data-method-type": String(m.Type), "data-credential-id": m.CredentialId || null }, [
         el("span", { "class": "si-method-type", text: label }),
         el("span", { "class": "si-method-name", text: m.DisplayName || "" })
@@ -89,9 +129,10 @@
   function closeDialog() { if (dialog) { dialog.remove(); dialog = null; } }
   function openDialog(title, body, buttons) {
     closeDialog();
+    var hid = aria ? genId() : "si-dialog-title";
     dialog = el("div", { "class": "ms-Layer si-overlay" }, [
-      el("div", { role: "dialog", "aria-modal": "true", "aria-labelledby": "si-dialog-title", "class": "ms-Dialog-main" }, [
-        el("div", { role: "heading", "aria-level": "2", id: "si-dialog-title", "class": "ms-Dialog-title", text: title }),
+      el("div", { role: "dialog", "aria-modal": "true", "aria-labelledby": hid, "class": "ms-Dialog-main" }, [
+        el("div", { role: "heading", "aria-level": "2", id: hid, "class": "ms-Dialog-title", text: title }),
         el("div", { "class": "ms-Dialog-inner" }, body),
         el("div", { "class": "ms-Dialog-actions" }, buttons)
       ])
@@ -99,18 +140,39 @@
     document.body.appendChild(dialog);
   }
 
+  // The picker's options, by flow.
+  function methodOptions() {
+    if (passkeyFlow) {
+      return [["passkey", cfg.passkeyLabel || S.m_passkey_preview], ["authenticatorPasskey", S.m_passkey_authenticator],
+        ["authenticator", S.m_authenticator], ["phone", S.m_phone], ["email", S.m_email]];
+    }
+    return [["securityKey", S.m_security_key], ["phone", S.m_phone], ["email", S.m_email], ["authenticator", S.m_authenticator]];
+  }
+
   function stepChooseMethod() {
     var chosen = null;
     var addBtn = button(S.add, { primary: true, name: "Add", disabled: true, onclick: function () {
-      if (chosen === "securityKey") stepKeyType(); else { closeDialog(); showBanner(S.generic_error); }
+      if (chosen === "securityKey") stepKeyType();
+      else if (chosen === "passkey") stepPasskeyMfa();
+      else if (chosen === "authenticatorPasskey") stepAuthenticatorPasskey();
+      else { closeDialog(); showBanner(S.generic_error); }
     } });
-    var current = el("span", { "class": "ms-Dropdown-title", text: S.choose_method });
-    var listbox = el("div", { role: "listbox", id: "si-method-listbox", "class": "ms-Dropdown-items", hidden: true });
-    var combo = el("div", {
-      role: "combobox", tabindex: "0", "class": "ms-Dropdown",
-      "aria-label": "Authentication method options", "aria-expanded": "false",
-      "aria-haspopup": "listbox", "aria-controls": "si-method-listbox"
-    }, [current]);
+    var current = el("span", { "class": aria ? null : "ms-Dropdown-title", text: S.choose_method });
+    var listId = aria ? genId() : "si-method-listbox";
+    var listbox = el("div", { role: "listbox", id: listId, "class": aria ? null : "ms-Dropdown-items", hidden: true });
+    var label = null;
+    var comboAttrs = {
+      role: "combobox", tabindex: "0", "class": aria ? null : "ms-Dropdown",
+      "aria-expanded": "false", "aria-haspopup": "listbox", "aria-controls": listId
+    };
+    if (aria) {
+      label = el("label", { id: genId(), text: S.dlg_which });
+      comboAttrs["aria-labelledby"] = label.id;
+    } else {
+      comboAttrs["aria-label"] = "Authentication method options";
+    }
+    var combo = el("div", comboAttrs, [current]);
+    if (label) label.addEventListener("click", function () { combo.focus(); });
     function toggle() {
       var open = listbox.hidden;
       listbox.hidden = !open;
@@ -118,21 +180,46 @@
     }
     combo.addEventListener("click", toggle);
     combo.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " " || e.key === "ArrowDown") { e.preventDefault(); toggle(); } });
-    [["securityKey", S.m_security_key], ["phone", S.m_phone], ["email", S.m_email], ["authenticator", S.m_authenticator]].forEach(function (o) {
-      var opt = el("button", { type: "button", role: "option", "class": "ms-Dropdown-item", "data-value": o[0], "aria-selected": "false", text: o[1] });
-      opt.addEventListener("click", function () {
+    methodOptions().forEach(function (o) {
+      var opt = aria
+        ? el("div", { role: "option", tabindex: "-1", "aria-selected": "false", text: o[1] })
+        : el("button", { type: "button", role: "option", "class": "ms-Dropdown-item", "data-value": o[0], "aria-selected": "false", text: o[1] });
+      function pick() {
         chosen = o[0];
         current.textContent = o[1];
         Array.prototype.forEach.call(listbox.children, function (c) { c.setAttribute("aria-selected", c === opt ? "true" : "false"); });
         listbox.hidden = true;
         combo.setAttribute("aria-expanded", "false");
-        addBtn.disabled = false;
-      });
+        setDisabled(addBtn, false);
+      }
+      opt.addEventListener("click", pick);
+      opt.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
       listbox.appendChild(opt);
     });
-    openDialog(S.dlg_title, [el("p", { text: S.dlg_which }), combo, listbox], [
+    openDialog(S.dlg_title, [aria ? label : el("p", { text: S.dlg_which }), combo, listbox], [
       button(S.cancel, { name: "Cancel", onclick: closeDialog }), addBtn
     ]);
+  }
+
+  // Passkey flow: "sign in with MFA" notice, then Next starts the ceremony.
+  function stepPasskeyMfa() {
+    var next = button(S.next, { primary: true, name: "Next", onclick: function () {
+      setDisabled(next, true);
+      provisionWithRetry(cfg.passkeyLabel || S.m_passkey);
+    } });
+    openDialog(S.passkey_mfa_title, [el("p", { text: S.passkey_mfa_desc })], [
+      button(S.cancel, { name: "Cancel", onclick: closeDialog }), next
+    ]);
+  }
+
+  // "Passkey in Microsoft Authenticator": continues on a phone; it never
+  // finishes here.
+  function stepAuthenticatorPasskey() {
+    openDialog(S.m_passkey_authenticator, [
+      el("p", { text: S.auth_passkey_desc }),
+      el("div", { role: "status", "class": aria ? null : "si-wait", text: S.auth_passkey_waiting })
+    ], [button(S.cancel, { name: "Cancel", onclick: closeDialog })]);
+    api("/api/authenticationmethods/new", { Type: 18, AuthenticatorPasskey: true }).catch(function () { /* still waiting */ });
   }
 
   function stepKeyType() {
@@ -145,10 +232,28 @@
     ], [button(S.cancel, { name: "Cancel", onclick: closeDialog })]);
   }
 
+  // Starts the ceremony; a 5xx of authenticationmethods/new shows the
+  // dialog's error with Cancel and "Try again" (which calls it again).
+  function provisionWithRetry(title) {
+    startProvisioning().catch(function (e) {
+      if (e && e.status >= 500 && e.fromNew) {
+        var retry = button(S.try_again, { primary: true, name: "Try again", onclick: function () {
+          setDisabled(retry, true);
+          provisionWithRetry(title);
+        } });
+        openDialog(title, [el("div", { role: "alert", "class": aria ? null : "ms-MessageBar ms-MessageBar--error", text: S.wizard_error })], [
+          button(S.cancel, { name: "Cancel", onclick: closeDialog }), retry
+        ]);
+        return;
+      }
+      closeDialog(); showBanner(S.generic_error + (e && e.message ? " (" + e.message + ")" : ""));
+    });
+  }
+
   function stepReady() {
     var next = button(S.next, { primary: true, name: "Next", onclick: function () {
-      next.disabled = true;
-      startProvisioning().catch(function (e) { closeDialog(); showBanner(S.generic_error + (e && e.message ? " (" + e.message + ")" : "")); });
+      setDisabled(next, true);
+      provisionWithRetry(S.m_security_key);
     } });
     openDialog(S.m_security_key, [el("p", { text: S.sk_ready })], [
       button(S.back, { name: "Back", onclick: stepKeyType }), next
@@ -164,7 +269,10 @@
   }
 
   function startProvisioning() {
-    return api("/api/authenticationmethods/new", { Type: legacy ? 12 : 18 }).then(function (j) {
+    return api("/api/authenticationmethods/new", { Type: legacy ? 12 : 18 }).catch(function (e) {
+      if (e) e.fromNew = true;
+      throw e;
+    }).then(function (j) {
       if (!j || j.ErrorCode) { closeDialog(); showBanner(bannerFor(j || {})); return; }
       var data = JSON.parse(j.Data);
       var rd = data.requestData;
@@ -175,13 +283,19 @@
     });
   }
 
+  // Naming the new key. Security key flow: an empty box and Next (then
+  // Done); passkey flow: a default name to change and Done. With
+  // nameNextDisabled the primary is disabled while the box is empty.
   function stepName(canary, ctx) {
+    var title = passkeyFlow ? (cfg.passkeyLabel || S.m_passkey) : S.m_security_key;
     var input = el("input", { type: "text", id: "TextField" + Math.floor(Math.random() * 1000), "class": "ms-TextField-field", "aria-label": S.name_label, maxlength: "64", autocomplete: "off" });
-    var err = el("div", { role: "alert", "class": "ms-TextField-errorMessage", hidden: true });
-    var next = button(S.next, { primary: true, name: "Next", onclick: function () {
+    if (passkeyFlow) input.value = S.m_passkey;
+    var err = el("div", { role: "alert", "class": aria ? null : "ms-TextField-errorMessage", hidden: true });
+    var primaryLabel = passkeyFlow ? S.done : S.next;
+    var next = button(primaryLabel, { primary: true, name: passkeyFlow ? "Done" : "Next", disabled: cfg.nameNextDisabled && !input.value.trim(), onclick: function () {
       var name = input.value.trim();
       if (!name) { err.textContent = S.name_empty; err.hidden = false; return; }
-      next.disabled = true;
+      setDisabled(next, true);
       var vd = { Name: name, Canary: canary };
       if (ctx) {
         vd.AttestationObject = ctx.attestationObject;
@@ -192,14 +306,26 @@
         vd.AAGuid = ctx.aaguid;
       }
       api("/api/authenticationmethods/verify", { Type: legacy ? 12 : 18, VerificationData: JSON.stringify(vd) }).then(function (j) {
-        if (j && j.VerificationState === 2) { stepDone(); loadMethods(); }
-        else { closeDialog(); showBanner(bannerFor(j || {})); }
+        if (j && j.VerificationState === 2) {
+          if (passkeyFlow) closeDialog(); else stepDone();
+          loadMethods();
+        } else if (j && j.ErrorCode === 34) {
+          // The key model is refused at verify: said in the dialog.
+          openDialog(title, [el("div", { role: "alert", "class": aria ? null : "ms-MessageBar ms-MessageBar--error", text: j.ErrorMessage || S.aaguid_restricted })], [
+            button(S.cancel, { name: "Cancel", onclick: closeDialog })
+          ]);
+        } else if (j && j.ErrorCode === 32) {
+          err.textContent = j.ErrorMessage || S.name_empty; err.hidden = false; setDisabled(next, false);
+        } else { closeDialog(); showBanner(bannerFor(j || {})); }
       }, function (e) { closeDialog(); showBanner(S.generic_error + " (" + e.message + ")"); });
     } });
-    input.addEventListener("keydown", function (e) { if (e.key === "Enter") next.click(); });
-    openDialog(S.m_security_key, [
-      el("p", { text: S.name_prompt }),
-      el("label", { "for": input.id, "class": "ms-Label", text: S.name_label }),
+    if (cfg.nameNextDisabled) {
+      input.addEventListener("input", function () { setDisabled(next, !input.value.trim()); });
+    }
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter" && !isDisabled(next)) next.click(); });
+    openDialog(title, [
+      el("p", { text: passkeyFlow ? S.passkey_name_prompt : S.name_prompt }),
+      el("label", { "for": input.id, "class": aria ? null : "ms-Label", text: S.name_label }),
       input, err
     ], [next]);
     input.focus();
@@ -213,8 +339,8 @@
 
   function render() {
     root.textContent = "";
-    banner = el("div", { id: "ms-banner", role: "alert", "class": "ms-MessageBar ms-MessageBar--error", hidden: true });
-    list = el("div", { role: "list", id: "methodsList", "class": "si-methods" });
+    banner = el("div", { id: aria ? null : "ms-banner", role: "alert", "class": "ms-MessageBar ms-MessageBar--error", hidden: true });
+    list = el("div", { role: "list", id: aria ? null : "methodsList", "class": "si-methods" });
     root.appendChild(el("div", { "class": "si-header" }, [
       el("span", { "class": "si-user", text: cfg.displayName || "" })
     ]));
