@@ -255,6 +255,17 @@ fn credential_box<'a>(v: &View<'a>, cues: &mut Cues) -> Option<(BoxKind, &'a Ele
             return Some((kind, input));
         }
     }
+    // The newer layout moved the classic ids to testids (public Playwright
+    // code for Microsoft's sign-in: `getByTestId('i0116')`, `'i0118'`).
+    for (testid, kind, cue) in [
+        ("i0116", BoxKind::Username, "testid:i0116"),
+        ("i0118", BoxKind::Password, "testid:i0118"),
+    ] {
+        if let Some(input) = v.by_testid(testid).filter(|e| is_text_box(e)) {
+            cues.add(cue);
+            return Some((kind, input));
+        }
+    }
     // No name Microsoft uses: the type and the accessible name still tell.
     for input in v.text_boxes() {
         let ty = input.input_type.as_deref().unwrap_or("");
@@ -487,6 +498,12 @@ fn stay_signed_in(v: &View<'_>, pgid: &str, boxed: bool, cues: &mut Cues) -> Opt
             "heading:staySignedIn",
             v.heading_says(locale::STAY_SIGNED_IN),
         ),
+        // The newer layout's "Stay signed in?" (public Playwright code
+        // declines with `#declineButton`; `#acceptButton` is Yes).
+        (
+            "id:acceptButton/declineButton",
+            v.by_id("acceptButton").is_some() && v.by_id("declineButton").is_some(),
+        ),
     ]);
     let named_pair = yes_named.is_some() && no_named.is_some();
     if strong == 0 && !named_pair {
@@ -496,9 +513,11 @@ fn stay_signed_in(v: &View<'_>, pgid: &str, boxed: bool, cues: &mut Cues) -> Opt
     // then the marks each layout gives them.
     let yes = yes_named
         .copied()
+        .or_else(|| v.by_id("acceptButton"))
         .or_else(|| buttons.iter().find(|b| is_primary(b)).copied())?;
     let no = no_named
         .copied()
+        .or_else(|| v.by_id("declineButton"))
         .or_else(|| {
             buttons
                 .iter()

@@ -762,3 +762,30 @@ fn a_key_shown_outside_any_list_role_still_confirms() {
         }
     );
 }
+
+#[test]
+fn newer_layout_testids_and_kmsi_accept_decline_ids() {
+    // Inputs known by testid alone (no name), KMSI by its button ids.
+    let mut s = fluent_box("t1", "", "text", "Next", "en");
+    s.elements[2].name = None;
+    s.elements[2].testid = Some("i0116".into());
+    assert!(matches!(page(&s), Page::Username { input: 3, .. }));
+    s.elements[2].testid = Some("i0118".into());
+    s.elements[2].input_type = Some("password".into());
+    assert!(matches!(page(&s), Page::Password { input: 3, .. }));
+    let k = snap(
+        LOGIN,
+        "k1",
+        "fi",
+        vec![
+            el(1, "div", "", "?"),
+            with(el(2, "button", "button", "x"), |e| {
+                e.id = Some("declineButton".into())
+            }),
+            with(el(3, "button", "button", "y"), |e| {
+                e.id = Some("acceptButton".into())
+            }),
+        ],
+    );
+    assert_eq!(page(&k), Page::StaySignedIn { yes: 3, no: 2 });
+}
