@@ -112,6 +112,7 @@ pub fn username_page(lang: &str, flow: &str, prefill: &str, err: Option<(u32, &s
 }
 
 /// The credential box of the fluent page: `(name, type, placeholder key, testid)`.
+#[allow(clippy::too_many_arguments)]
 pub fn credential_page(
     lang: &str,
     flow: &str,
