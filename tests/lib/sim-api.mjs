@@ -40,6 +40,8 @@ export function simApi(sim) {
     createTap: (user, opts = {}) => call('POST', `/__sim/users/${u(user)}/taps`, { lifetimeMinutes: 60, isUsableOnce: true, propagationDelaySecs: 0, ...opts }),
     keys: (user) => call('GET', `/__sim/users/${u(user)}/keys`),
     events: (query = '') => call('GET', `/__sim/events${query}`),
+    /** The events of one kind for one user (id or UPN). */
+    eventsOf: (user, kind) => call('GET', `/__sim/events?kind=${encodeURIComponent(kind)}&user=${u(user)}`),
     /** When the simulator was serving Microsoft-side requests ending after `sinceMs` (Unix ms). */
     timings: (sinceMs) => call('GET', `/__sim/timings?since=${sinceMs}`),
   };

@@ -28,9 +28,27 @@ const CASES = [
   ['en-attestation-rejected', 'scenario8@contoso.com', { attestationRejected: true }, null, 'failed', 'attestationRejected'],
   ['ja-key-limit', 'scenario9@contoso.com', { keyLimitReached: true, locale: 'ja' }, null, 'failed', 'keyLimitReached'],
   ['fr-two-factor', 'scenario10@contoso.com', { twoFactorRequired: true, locale: 'fr' }, null, 'failed', 'twoFactorRequired'],
+  // Page variants (issue 10): each switch alone, then all of them in Arabic.
+  ['en-fluent', 'scenario11@contoso.com', { signInLayout: 'fluent' }, { signInLayout: 'fluent' }, 'succeeded'],
+  ['en-aria', 'scenario12@contoso.com', { dialogControls: 'aria' }, null, 'succeeded'],
+  ['es', 'scenario13@contoso.com', { locale: 'es' }, null, 'succeeded'],
+  ['ko', 'scenario14@contoso.com', { locale: 'ko' }, null, 'succeeded'],
+  ['ar', 'scenario15@contoso.com', { locale: 'ar' }, null, 'succeeded'],
+  ['he', 'scenario16@contoso.com', { locale: 'he' }, null, 'succeeded'],
+  ['zh-Hans', 'scenario17@contoso.com', { locale: 'zh-Hans' }, null, 'succeeded'],
+  ['en-more-info-skip', 'scenario18@contoso.com', { interrupts: ['moreInfoSkippable'] }, null, 'succeeded'],
+  ['en-campaign', 'scenario19@contoso.com', { interrupts: ['registrationCampaign'] }, null, 'succeeded'],
+  ['en-transient', 'scenario20@contoso.com', { wizardTransientErrors: 1 }, null, 'succeeded'],
+  ['en-passkey', 'scenario21@contoso.com', { passkeyFlow: 'passkey' }, null, 'succeeded'],
+  ['en-aaguid-restricted', 'scenario22@contoso.com', { aaguidRestricted: true }, null, 'failed', 'attestationRejected'],
+  ['ar-all', 'scenario23@contoso.com', {
+    locale: 'ar', signInLayout: 'fluent', dialogControls: 'aria', nameNextDisabled: true,
+    interrupts: ['moreInfoSkippable', 'registrationCampaign'], wizardTransientErrors: 1,
+    passkeyFlow: 'passkey', passkeyLabel: 'Passkey (FIDO2)',
+  }, { signInLayout: 'fluent' }, 'succeeded'],
 ];
 
-const { api, panel, browser, page, tenantId, user, close } = await startStack({ seed: testSeed(11) });
+const { api, panel, browser, page, tenantId, user, close } = await startStack({ seed: testSeed(24) });
 let failures = 0;
 try {
   const worker = await browser.serviceWorker();
@@ -48,7 +66,7 @@ try {
     const msg = panel.provisionMessage(u, { tap: pass, tenantId });
     await browser.sendFrom(page, msg);
     const final = await panel.finalReport(msg.requestId);
-    if (tenantPatch) await api.patchTenant({ securityInfoProtocol: 'v2026' });
+    if (tenantPatch) await api.patchTenant({ securityInfoProtocol: 'v2026', signInLayout: 'classic' });
     const ok = final.state === wantState && (!wantCode || final.error?.code === wantCode);
     if (!ok) {
       failures += 1;
