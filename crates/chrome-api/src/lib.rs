@@ -38,6 +38,14 @@ mod sys {
         pub async fn tabs_get(id: i32) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = update, catch)]
         pub async fn tabs_update(id: i32, data: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs", "onUpdated"], js_name = addListener)]
+        pub fn tabs_on_updated_add(listener: &js_sys::Function);
+        #[wasm_bindgen(js_namespace = ["chrome", "tabs", "onUpdated"], js_name = removeListener)]
+        pub fn tabs_on_updated_remove(listener: &js_sys::Function);
+        #[wasm_bindgen(js_name = setTimeout)]
+        pub fn set_timeout(handler: &js_sys::Function, ms: u32) -> JsValue;
+        #[wasm_bindgen(js_name = clearTimeout)]
+        pub fn clear_timeout(id: &JsValue);
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = sendMessage, catch)]
         pub async fn tabs_send_message(id: i32, message: JsValue) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = captureVisibleTab, catch)]
@@ -52,6 +60,11 @@ mod sys {
         pub async fn cookies_remove(details: JsValue) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_namespace = ["chrome", "cookies"], js_name = getAllCookieStores, catch)]
         pub async fn cookies_get_all_cookie_stores() -> Result<JsValue, JsValue>;
+
+        #[wasm_bindgen(js_namespace = ["chrome", "declarativeNetRequest"], js_name = updateSessionRules, catch)]
+        pub async fn dnr_update_session_rules(options: JsValue) -> Result<JsValue, JsValue>;
+        #[wasm_bindgen(js_namespace = ["chrome", "declarativeNetRequest"], js_name = getSessionRules, catch)]
+        pub async fn dnr_get_session_rules() -> Result<JsValue, JsValue>;
 
         #[wasm_bindgen(js_namespace = ["chrome", "permissions"], js_name = contains, catch)]
         pub async fn permissions_contains(permissions: JsValue) -> Result<JsValue, JsValue>;
@@ -278,6 +291,58 @@ pub mod tabs {
         from_js(API, v)
     }
 
+    /// Waits until the tab has finished loading (`status` "complete"), at
+    /// most `timeout_ms`. Returns whether it did. Listens to
+    /// `chrome.tabs.onUpdated` only while waiting (the worker is awake: this
+    /// is no wake-up event that a late listener could miss).
+    pub async fn loaded(id: i32, timeout_ms: u32) -> Result<bool, ChromeError> {
+        let mut resolve_slot: Option<js_sys::Function> = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_slot = Some(resolve));
+        let resolve = resolve_slot.ok_or_else(|| ChromeError::shape("Promise", "no resolver"))?;
+        let on_update = {
+            let resolve = resolve.clone();
+            Closure::<dyn FnMut(JsValue, JsValue)>::new(move |tab_id: JsValue, info: JsValue| {
+                let complete = js_sys::Reflect::get(&info, &JsValue::from_str("status"))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .is_some_and(|s| s == "complete");
+                if complete && tab_id.as_f64() == Some(f64::from(id)) {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::TRUE);
+                }
+            })
+        };
+        let on_timeout = {
+            let resolve = resolve.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::FALSE);
+            })
+        };
+        // Listen first, then look: a load that completes in between is seen
+        // either way.
+        sys::tabs_on_updated_add(on_update.as_ref().unchecked_ref());
+        let timer = sys::set_timeout(on_timeout.as_ref().unchecked_ref(), timeout_ms);
+        match get(id).await {
+            Ok(t) if t.status.as_deref() == Some("complete") => {
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::TRUE);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::FALSE);
+                sys::tabs_on_updated_remove(on_update.as_ref().unchecked_ref());
+                sys::clear_timeout(&timer);
+                return Err(e);
+            }
+        }
+        let done = wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        sys::tabs_on_updated_remove(on_update.as_ref().unchecked_ref());
+        sys::clear_timeout(&timer);
+        Ok(done)
+    }
+
     /// Navigates a tab.
     pub async fn navigate(id: i32, url: &str) -> Result<(), ChromeError> {
         const API: &str = "chrome.tabs.update";
@@ -463,6 +528,67 @@ pub mod cookies {
             removed += 1;
         }
         Ok(removed)
+    }
+}
+
+/// `chrome.declarativeNetRequest` session rules (they live until the
+/// browser closes, and may be scoped to tabs with `condition.tabIds`).
+/// Needs the `declarativeNetRequestWithHostAccess` permission; the rules act
+/// only on hosts the extension has host permission for.
+pub mod dnr {
+    use super::*;
+    use serde::Deserialize;
+
+    /// The parts of a stored rule the caller needs to tidy up.
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SessionRule {
+        pub id: i32,
+        #[serde(default)]
+        pub condition: RuleCondition,
+    }
+
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RuleCondition {
+        #[serde(default)]
+        pub tab_ids: Vec<i32>,
+    }
+
+    /// Removes the rules `remove_rule_ids`, then adds `add_rules` (plain
+    /// `declarativeNetRequest.Rule` objects), in one atomic call: either all
+    /// of it happens or none.
+    pub async fn update_session_rules<R: Serialize>(
+        remove_rule_ids: &[i32],
+        add_rules: &[R],
+    ) -> Result<(), ChromeError> {
+        const API: &str = "chrome.declarativeNetRequest.updateSessionRules";
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Options<'a, R> {
+            remove_rule_ids: &'a [i32],
+            add_rules: &'a [R],
+        }
+        let options = to_js(
+            API,
+            &Options {
+                remove_rule_ids,
+                add_rules,
+            },
+        )?;
+        sys::dnr_update_session_rules(options)
+            .await
+            .map(drop)
+            .map_err(|e| ChromeError::from_js(API, e))
+    }
+
+    /// Every session rule of this extension.
+    pub async fn session_rules() -> Result<Vec<SessionRule>, ChromeError> {
+        const API: &str = "chrome.declarativeNetRequest.getSessionRules";
+        let v = sys::dnr_get_session_rules()
+            .await
+            .map_err(|e| ChromeError::from_js(API, e))?;
+        from_js(API, v)
     }
 }
 

@@ -36,6 +36,7 @@ fn read_form() -> SettingsForm {
         key_name_template: value(Field::KeyNameTemplate),
         show_window: checked("show-window"),
         record_snapshots: checked("record-snapshots"),
+        ask_for_english: checked("ask-for-english"),
         step_timeout_s: value(Field::StepTimeout),
         register_timeout_s: value(Field::RegisterTimeout),
         tap_propagation_s: value(Field::TapPropagation),
@@ -59,6 +60,7 @@ fn fill_form(f: &SettingsForm) {
     for (id, v) in [
         ("show-window", f.show_window),
         ("record-snapshots", f.record_snapshots),
+        ("ask-for-english", f.ask_for_english),
     ] {
         if let Some(i) = input(id) {
             i.set_checked(v);

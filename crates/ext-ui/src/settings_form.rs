@@ -74,6 +74,7 @@ pub struct SettingsForm {
     pub key_name_template: String,
     pub show_window: bool,
     pub record_snapshots: bool,
+    pub ask_for_english: bool,
     /// Seconds, as typed (a number input gives `""` for non-numbers).
     pub step_timeout_s: String,
     pub register_timeout_s: String,
@@ -88,6 +89,7 @@ impl SettingsForm {
             key_name_template: s.key_name_template.clone().unwrap_or_default(),
             show_window: s.show_window,
             record_snapshots: s.record_snapshots,
+            ask_for_english: s.ask_for_english,
             step_timeout_s: s.step_timeout_s.to_string(),
             register_timeout_s: s.register_timeout_s.to_string(),
             tap_propagation_s: s.tap_propagation_s.to_string(),
@@ -101,6 +103,7 @@ impl SettingsForm {
         let mut out = base.clone();
         out.show_window = self.show_window;
         out.record_snapshots = self.record_snapshots;
+        out.ask_for_english = self.ask_for_english;
 
         match parse_allowed_origins(&self.allowed_origins) {
             Ok(list) if list.is_empty() => errors.push(FieldError {
@@ -241,6 +244,7 @@ mod tests {
             key_name_template: " {upn}-{yyyymmdd} ".into(),
             show_window: true,
             record_snapshots: true,
+            ask_for_english: false,
             step_timeout_s: "45".into(),
             register_timeout_s: " 90 ".into(),
             tap_propagation_s: "1800".into(),
@@ -251,7 +255,7 @@ mod tests {
             ["https://panel.contoso.com", "http://127.0.0.1:*"]
         );
         assert_eq!(s.key_name_template.as_deref(), Some("{upn}-{yyyymmdd}"));
-        assert!(s.show_window && s.record_snapshots);
+        assert!(s.show_window && s.record_snapshots && !s.ask_for_english);
         assert_eq!(
             (s.step_timeout_s, s.register_timeout_s, s.tap_propagation_s),
             (45, 90, 1800)
@@ -277,6 +281,7 @@ mod tests {
             key_name_template: "IDM-{oid}".into(),
             show_window: false,
             record_snapshots: false,
+            ask_for_english: true,
             step_timeout_s: "4".into(),
             register_timeout_s: "1801".into(),
             tap_propagation_s: "".into(),

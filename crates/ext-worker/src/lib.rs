@@ -12,6 +12,7 @@
 //! * `panel_api`: the vault and report endpoints of the panel; `logbook`:
 //!   Show Logs entries; `settings`: the Options page's settings.
 
+mod english;
 mod events;
 mod logbook;
 mod panel_api;
@@ -102,6 +103,8 @@ pub async fn start() {
     if let Some((Some(window_id), Some(tab_id))) = resumed {
         events::preattach(events::Target { window_id, tab_id });
     }
+    // Rules a stopped worker left for a tab that is gone.
+    wasm_bindgen_futures::spawn_local(english::remove_stale());
     if queue::with(|s| s.running.is_some() || !s.waiting.is_empty()) {
         runner::kick();
     } else {

@@ -13,7 +13,7 @@ use chrome_api::{tabs, windows};
 use engine::Failure;
 use engine::job::{Command, Decision, Job, START_URL, Step, Timeouts, TypedValue, decide};
 use protocol::actuator::{Primitive, RunResult, Snapshot, WorkerCommand};
-use protocol::panel::Provision;
+use protocol::panel::{Mode, Provision};
 use protocol::report::{JobReport, JobState, ProvisionedKey};
 use std::cell::Cell;
 
@@ -213,7 +213,9 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
             );
             r.job.verify_sign_in = r.provision.panel.assertion_url.is_some();
             let visible = r.provision.visible || settings.show_window;
-            let target = open_window_bounded(visible)
+            // Manual mode is the administrator's own session: their language.
+            let english = settings.ask_for_english && r.provision.mode == Mode::Automatic;
+            let target = open_window_bounded(visible, english)
                 .await
                 .map_err(|f| failed(f, None))?;
             r.window_id = Some(target.window_id);
@@ -365,16 +367,20 @@ async fn drive(r: &mut Running, resumed: bool) -> Result<Ending, Ending> {
     Ok(ending)
 }
 
+/// How long the private window's first, blank page may take to load before
+/// the English-page rules are added anyway.
+const BLANK_LOAD_TIMEOUT_MS: u32 = 5_000;
+
 /// How long opening the private window (cookie clearing included) may take.
 const OPEN_WINDOW_TIMEOUT_MS: u32 = 15_000;
 
 /// [`open_window`] under a deadline, tried twice: right after the previous
 /// job's private window closed, the browser tears the incognito profile down
 /// and a new window can get stuck in between; a second try starts clean.
-async fn open_window_bounded(visible: bool) -> Result<Target, Failure> {
+async fn open_window_bounded(visible: bool, english: bool) -> Result<Target, Failure> {
     for attempt in 1..=2 {
         let timer = gloo::timers::future::TimeoutFuture::new(OPEN_WINDOW_TIMEOUT_MS);
-        let open = Box::pin(open_window(visible));
+        let open = Box::pin(open_window(visible, english));
         match futures::future::select(open, timer).await {
             futures::future::Either::Left((result, _)) => return result,
             futures::future::Either::Right(_) => crate::console_warn(&format!(
@@ -423,18 +429,23 @@ async fn clear_incognito_cookies() -> Result<(), chrome_api::ChromeError> {
 /// Clears Microsoft's cookies in the incognito store, then opens the job's
 /// incognito window on Security info.
 ///
+/// With `english`, the window opens on `about:blank`, the English-page
+/// rules are added for its tab ([`crate::english`]), and only then does the
+/// tab go to Security info: its first Microsoft request already carries the
+/// hint.
+///
 /// The incognito store exists only while a private window is open; when none
 /// is, the next private window starts with no cookies at all. When one is
 /// (another job's leftover, or the administrator's own), its Microsoft
 /// cookies go before our window makes its first request.
-async fn open_window(visible: bool) -> Result<Target, Failure> {
+async fn open_window(visible: bool, english: bool) -> Result<Target, Failure> {
     clear_incognito_cookies()
         .await
         .map_err(|e| Failure::ServerError {
             detail: format!("could not clear Microsoft cookies: {e}"),
         })?;
     let window = windows::create(&windows::CreateData {
-        url: START_URL.into(),
+        url: if english { "about:blank" } else { START_URL }.into(),
         incognito: true,
         focused: visible,
         state: if visible { None } else { Some("minimized") },
@@ -450,6 +461,25 @@ async fn open_window(visible: bool) -> Result<Target, Failure> {
         .ok_or_else(|| Failure::ServerError {
             detail: "the incognito window has no tab".into(),
         })?;
+    if english {
+        // Rules that modify headers, added while the new tab's first
+        // (about:blank) load is still under way, can leave the navigation
+        // that follows stuck (seen on Chromium 14x: the tab stays
+        // "unloaded"). Wait for about:blank to finish first.
+        match tabs::loaded(tab_id, BLANK_LOAD_TIMEOUT_MS).await {
+            Ok(true) => {}
+            Ok(false) => crate::console_warn(&format!(
+                "the private window's blank page did not finish loading within {BLANK_LOAD_TIMEOUT_MS} ms"
+            )),
+            Err(e) => crate::console_warn(&format!("the private window's tab: {e}")),
+        }
+        crate::english::ask_for(tab_id).await;
+        tabs::navigate(tab_id, START_URL)
+            .await
+            .map_err(|e| Failure::ServerError {
+                detail: format!("could not open Security info in the private window: {e}"),
+            })?;
+    }
     Ok(Target {
         window_id: window.id,
         tab_id,
@@ -589,6 +619,9 @@ async fn finish(mut r: Running, ending: Ending) {
     let now = now_ms();
     r.job.finish(now);
     let _ = chrome_api::alarms::clear(JOB_ALARM).await;
+    if let Some(t) = r.tab_id {
+        crate::english::stop_for(t).await;
+    }
     let mut screenshot = None;
     if let Some(w) = r.window_id
         && ending.state != JobState::Succeeded

@@ -35,6 +35,14 @@ pub struct Settings {
     /// Snapshots never hold input values. Default off.
     #[serde(default)]
     pub record_snapshots: bool,
+    /// Automatic jobs ask Microsoft for English pages (`Accept-Language`,
+    /// `ui_locales`/`mkt` on the sign-in request). Default on.
+    #[serde(default = "yes")]
+    pub ask_for_english: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where recorded snapshots are kept (`chrome.storage.local`), newest last.
@@ -65,6 +73,7 @@ impl Default for Settings {
             register_timeout_s: default_register_timeout_s(),
             tap_propagation_s: default_tap_propagation_s(),
             record_snapshots: false,
+            ask_for_english: true,
         }
     }
 }
