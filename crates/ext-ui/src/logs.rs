@@ -187,7 +187,54 @@ fn row(tbody: &Element, index: usize, e: &LogEntry) -> Option<()> {
         )
         .ok()?;
     button.set_attribute("aria-haspopup", "dialog").ok()?;
+    if logview::page_snapshot_file(e).is_some() {
+        let export = dom::add(
+            &actions,
+            "button",
+            Some("secondary"),
+            Some("Export page snapshot"),
+        )?;
+        export.set_attribute("type", "button").ok()?;
+        export
+            .set_attribute("data-snapshot-index", &index.to_string())
+            .ok()?;
+        export
+            .set_attribute(
+                "title",
+                "Download the last page this job saw (its structure, never what was typed) as a test fixture",
+            )
+            .ok()?;
+        export
+            .set_attribute(
+                "aria-label",
+                &format!(
+                    "Export page snapshot for {}, {}",
+                    e.display_name,
+                    dom::local_time(e.started_ms)
+                ),
+            )
+            .ok()?;
+    }
     Some(())
+}
+
+/// Downloads one entry's page snapshot (see [`logview::page_snapshot_file`]).
+fn export_snapshot(index: usize) {
+    let Some((name, content)) =
+        STATE.with_borrow(|s| s.entries.get(index).and_then(logview::page_snapshot_file))
+    else {
+        return;
+    };
+    match download(&name, "application/json", &content) {
+        Ok(()) => dom::set_text("notice", &format!("Saved {name}.")),
+        Err(e) => dom::set_text(
+            "error",
+            &format!(
+                "Could not export the page snapshot: {}",
+                chrome_api::ChromeError::from_js("download", e)
+            ),
+        ),
+    }
 }
 
 fn wire_controls() {
@@ -210,10 +257,17 @@ fn wire_controls() {
     // One listener for every Details button, present and future.
     if let Some(tbody) = dom::by_id::<Element>("log-rows") {
         EventListener::new(&tbody, "click", |ev| {
-            let Some(button) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|t| t.closest("button[data-index]").ok().flatten())
+            let target = ev.target().and_then(|t| t.dyn_into::<Element>().ok());
+            if let Some(index) = target
+                .as_ref()
+                .and_then(|t| t.closest("button[data-snapshot-index]").ok().flatten())
+                .and_then(|b| b.get_attribute("data-snapshot-index"))
+                .and_then(|v| v.parse::<usize>().ok())
+            {
+                export_snapshot(index);
+                return;
+            }
+            let Some(button) = target.and_then(|t| t.closest("button[data-index]").ok().flatten())
             else {
                 return;
             };

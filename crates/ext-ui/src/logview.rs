@@ -258,6 +258,33 @@ pub fn export_file_name(now_ms: u64, ext: &str) -> String {
     format!("passkey-logs-{stamp}.{ext}")
 }
 
+/// The "Export page snapshot" file of a job that did not succeed: its name
+/// (`page-snapshot-<requestId>.json`) and content, the engine's fixture
+/// format (`{"page", "step", "snapshot"}`), ready to drop into
+/// `crates/engine/tests/fixtures/<case>/`. `None` for a success or an entry
+/// without a snapshot.
+pub fn page_snapshot_file(e: &LogEntry) -> Option<(String, String)> {
+    if e.state == JobState::Succeeded {
+        return None;
+    }
+    let snap = e.page_snapshot.as_ref()?;
+    let json = serde_json::to_string_pretty(snap).ok()?;
+    // The id comes from the panel: keep the file name to safe characters.
+    let id: String = e
+        .request_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    Some((format!("page-snapshot-{id}.json"), json + "\n"))
+}
+
 /// A screenshot is shown only when it is a PNG or JPEG data URL, which is
 /// what `captureVisibleTab` writes; anything else in storage is ignored.
 pub fn screenshot_src(e: &LogEntry) -> Option<&str> {
@@ -286,6 +313,7 @@ mod tests {
             error: None,
             steps: vec![],
             last_page: None,
+            page_snapshot: None,
             overhead_ms: vec![],
             views: 0,
             screenshot: None,
@@ -458,6 +486,38 @@ mod tests {
         assert_eq!(key_or_error(&e), "keyLimit");
         e.key_name = Some("IDM-1".into());
         assert_eq!(key_or_error(&e), "IDM-1");
+    }
+
+    #[test]
+    fn page_snapshot_file_is_the_fixture_format() {
+        use protocol::actuator::{Element, Snapshot};
+        use protocol::logbook::PageSnapshot;
+        let mut e = entry("r/1 x", "u@x", "U", JobState::Failed, 0);
+        assert_eq!(page_snapshot_file(&e), None);
+        e.page_snapshot = Some(PageSnapshot {
+            page: "unknown".into(),
+            step: "signIn.username".into(),
+            snapshot: Snapshot {
+                url: "https://login.microsoftonline.com/common/login".into(),
+                elements: vec![Element {
+                    handle: 1,
+                    tag: "button".into(),
+                    text: "Next".into(),
+                    ..Element::default()
+                }],
+                ..Snapshot::default()
+            },
+        });
+        let (name, json) = page_snapshot_file(&e).expect("a file");
+        assert_eq!(name, "page-snapshot-r_1_x.json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(v["page"], "unknown");
+        assert_eq!(v["step"], "signIn.username");
+        assert_eq!(v["snapshot"]["elements"][0]["text"], "Next");
+        let back: PageSnapshot = serde_json::from_value(v).expect("round trip");
+        assert_eq!(Some(back), e.page_snapshot);
+        e.state = JobState::Succeeded;
+        assert_eq!(page_snapshot_file(&e), None, "successes export nothing");
     }
 
     #[test]

@@ -645,9 +645,13 @@ async fn finish(mut r: Running, ending: Ending) {
             sign_in_verified: r.job.assertion_done,
         });
     }
-    report.error = ending.failure.as_ref().map(Failure::to_job_error);
+    report.error = ending
+        .failure
+        .as_ref()
+        .map(|f| logbook::job_error(f, r.provision.tap.as_deref()));
     logbook::append(
         &r,
+        r.provision.tap.as_deref(),
         &ending.failure,
         ending.key_name.as_deref(),
         ending.last.as_ref(),

@@ -34,6 +34,11 @@ pub struct LogEntry {
     /// screenshot when none could be taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_page: Option<PageSummary>,
+    /// The last snapshot of a job that did not succeed, in the engine's
+    /// fixture format: Show Logs exports it so an unknown page becomes a
+    /// regression test. Structure only (snapshots carry no input values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_snapshot: Option<PageSnapshot>,
     /// Per page transition, the milliseconds the automation added between
     /// the page being ready and acting on it (see
     /// [`crate::actuator::RunResult::idle_ms`]).
@@ -56,6 +61,17 @@ pub struct LogStep {
     pub ended_ms: u64,
     /// The page seen when the step began.
     pub page: String,
+}
+
+/// One page as `crates/engine/tests/fixtures/<case>/<page>.json` holds it:
+/// the page kind the engine recognised (`unknown` when none), the job's
+/// step, and the snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageSnapshot {
+    pub page: String,
+    pub step: String,
+    pub snapshot: crate::actuator::Snapshot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
