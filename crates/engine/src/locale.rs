@@ -211,6 +211,9 @@ pub fn normalise(text: &str) -> String {
             | '\u{202a}'..='\u{202e}'
             | '\u{2066}'..='\u{2069}'
             | '\u{feff}' => {}
+            // Arabic short vowels and tatweel, Hebrew points: written or
+            // not, the same word.
+            '\u{064b}'..='\u{065f}' | '\u{0670}' | '\u{0640}' | '\u{0591}'..='\u{05c7}' => {}
             '\u{2018}' | '\u{2019}' | '\u{02bc}' | '\u{00b4}' => out.push('\''),
             c => out.extend(c.to_lowercase()),
         }
@@ -257,6 +260,8 @@ mod tests {
         assert!(is(" Hinzufügen ", ADD));
         assert!(is("セキュリティキー", SECURITY_KEY));
         assert!(is("Stay signed in", STAY_SIGNED_IN));
+        // Diacritics written or not: the same Arabic word.
+        assert_eq!(normalise("تخطٍ"), normalise("تخط"));
         assert!(!is("Add sign-in method", ADD));
         assert!(!contains("Security info", SECURITY_KEY));
         assert!(!contains("", ADD));
