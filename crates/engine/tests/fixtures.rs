@@ -76,6 +76,19 @@ fn there_are_fixtures_for_every_locale_and_variant() {
         "en-legacy",
         "en-key-limit",
         "en-two-factor",
+        "en-fluent",
+        "en-aria",
+        "es",
+        "ko",
+        "ar",
+        "he",
+        "zh-Hans",
+        "en-more-info-skip",
+        "en-campaign",
+        "en-transient",
+        "en-passkey",
+        "en-aaguid-restricted",
+        "ar-all",
     ] {
         assert!(
             labels.contains(want),
@@ -157,7 +170,9 @@ fn every_fixture_gets_the_expected_answer() {
                     "keyLimitReached"
                 } else if label.ends_with("two-factor") {
                     "twoFactorRequired"
-                } else if label.ends_with("attestation-rejected") {
+                } else if label.ends_with("attestation-rejected")
+                    || label.ends_with("aaguid-restricted")
+                {
                     "attestationRejected"
                 } else {
                     panic!("{ctx}: no expectation for this case")
