@@ -977,16 +977,29 @@ async fn proofup_setup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
-    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
-        return expired_flow(pick_locale(None, &headers));
-    };
-    s.record(
+    authenticator_setup_started(
+        &s,
+        &headers,
+        &body,
         "moreInfoAccepted",
-        Some(&user),
-        true,
         "Next on the skippable More information required: Authenticator setup started",
-    );
+    )
+}
+
+/// An interrupt's "Next" was pressed: the event the tests look for, then
+/// the Authenticator setup page that never completes.
+fn authenticator_setup_started(
+    s: &SimState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    event: &str,
+    detail: &str,
+) -> Response {
+    let token = form(body).get("flowToken").cloned().unwrap_or_default();
+    let Some((_, user, lang)) = flow_user(s, headers, &token) else {
+        return expired_flow(pick_locale(None, headers));
+    };
+    s.record(event, Some(&user), true, detail);
     crate::fluent::authenticator_page(
         lang,
         &token,
@@ -1026,24 +1039,13 @@ async fn campaign_accept(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
-    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
-        return expired_flow(pick_locale(None, &headers));
-    };
-    s.record(
+    authenticator_setup_started(
+        &s,
+        &headers,
+        &body,
         "campaignAccepted",
-        Some(&user),
-        true,
         "Next on the registration campaign: Microsoft Authenticator setup started",
-    );
-    crate::fluent::authenticator_page(
-        lang,
-        &token,
-        &user.user_principal_name,
-        user.scenarios.fluent(),
-        false,
     )
-    .into_response()
 }
 
 async fn authenticator_setup(
