@@ -977,35 +977,42 @@ async fn proofup_setup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    authenticator_setup_started(
+    authenticator_setup_page(
         &s,
         &headers,
         &body,
-        "moreInfoAccepted",
-        "Next on the skippable More information required: Authenticator setup started",
+        Some((
+            "moreInfoAccepted",
+            "Next on the skippable More information required: Authenticator setup started",
+        )),
+        false,
     )
 }
 
-/// An interrupt's "Next" was pressed: the event the tests look for, then
-/// the Authenticator setup page that never completes.
-fn authenticator_setup_started(
+/// The Authenticator setup page that never completes, for the flow the
+/// form names. `event` (kind, detail) is recorded first: an interrupt's
+/// "Next" was pressed, which the tests look for. `waiting` is the page's
+/// second state (after its own Next).
+fn authenticator_setup_page(
     s: &SimState,
     headers: &HeaderMap,
     body: &Bytes,
-    event: &str,
-    detail: &str,
+    event: Option<(&str, &str)>,
+    waiting: bool,
 ) -> Response {
     let token = form(body).get("flowToken").cloned().unwrap_or_default();
     let Some((_, user, lang)) = flow_user(s, headers, &token) else {
         return expired_flow(pick_locale(None, headers));
     };
-    s.record(event, Some(&user), true, detail);
+    if let Some((kind, detail)) = event {
+        s.record(kind, Some(&user), true, detail);
+    }
     crate::fluent::authenticator_page(
         lang,
         &token,
         &user.user_principal_name,
         user.scenarios.fluent(),
-        false,
+        waiting,
     )
     .into_response()
 }
@@ -1039,12 +1046,15 @@ async fn campaign_accept(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    authenticator_setup_started(
+    authenticator_setup_page(
         &s,
         &headers,
         &body,
-        "campaignAccepted",
-        "Next on the registration campaign: Microsoft Authenticator setup started",
+        Some((
+            "campaignAccepted",
+            "Next on the registration campaign: Microsoft Authenticator setup started",
+        )),
+        false,
     )
 }
 
@@ -1054,18 +1064,7 @@ async fn authenticator_setup(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = form(&body).get("flowToken").cloned().unwrap_or_default();
-    let Some((_, user, lang)) = flow_user(&s, &headers, &token) else {
-        return expired_flow(pick_locale(None, &headers));
-    };
-    crate::fluent::authenticator_page(
-        lang,
-        &token,
-        &user.user_principal_name,
-        user.scenarios.fluent(),
-        true,
-    )
-    .into_response()
+    authenticator_setup_page(&s, &headers, &body, None, true)
 }
 
 async fn login_continue(
